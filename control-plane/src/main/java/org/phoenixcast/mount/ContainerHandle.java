@@ -1,0 +1,19 @@
+package org.phoenixcast.mount;
+
+/**
+ * A running container pinned by a pidfd of its init, plus fds of /proc/PID and its root
+ * directory opened while the pidfd proved the process alive, so PID reuse can never redirect
+ * castd to another process. Closing releases the fds; it does not stop the container.
+ */
+public interface ContainerHandle extends AutoCloseable {
+    int pid();
+
+    /** /proc/PID/stat starttime captured when the handle was opened. */
+    long startTime();
+
+    /** False once the init process exited (pidfd readable / pidfd_send_signal 0 gives ESRCH). */
+    boolean isAlive();
+
+    @Override
+    void close();
+}
