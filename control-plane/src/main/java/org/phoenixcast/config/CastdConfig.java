@@ -1,0 +1,82 @@
+package org.phoenixcast.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import org.phoenixcast.model.GuestPath;
+
+/**
+ * castd's settings (castd.conf, Java properties syntax). Every key is optional; an unknown key
+ * or a bad value is an error naming the key, so a typo never silently falls back to a default.
+ */
+public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Duration resyncInterval,
+                          long dropMaxBytes, long dropMaxInodes, int requestMaxBytes, int requestMaxLines,
+                          Duration replyRetention) {
+
+    public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/phoenix-cast");
+    private static final Set<String> KEYS = Set.of("state-dir", "forbidden-targets", "resync-seconds",
+            "drop-max-bytes", "drop-max-inodes", "request-max-bytes", "request-max-lines", "reply-retention-seconds");
+
+    public static CastdConfig defaults(Path stateDir) {
+        // Drop directory: 1 MiB and 1,024 inodes bound what a flooding guest can pin on the host.
+        // Requests: 16 KiB and 64 lines are far beyond any real request and bound a hostile one.
+        return new CastdConfig(stateDir, List.of(), Duration.ofSeconds(1), 1 << 20, 1024, 16 * 1024, 64,
+                Duration.ofMinutes(10));
+    }
+
+    /** Reads {@code file} if given; {@code stateDirOverride} (the --state-dir option) wins over the file. */
+    public static CastdConfig load(Path file, Path stateDirOverride) throws IOException {
+        Properties p = new Properties();
+        if (file != null) {
+            try (Reader r = Files.newBufferedReader(file)) {
+                p.load(r);
+            }
+        }
+        for (String key : p.stringPropertyNames()) {
+            if (!KEYS.contains(key)) throw new IllegalArgumentException(file + ": unknown setting '" + key + "'");
+        }
+        Path state = stateDirOverride != null ? stateDirOverride
+                : Path.of(p.getProperty("state-dir", DEFAULT_STATE_DIR.toString()));
+        CastdConfig d = defaults(state.toAbsolutePath());
+        List<GuestPath> forbidden = new ArrayList<>();
+        for (String item : p.getProperty("forbidden-targets", "").split(",")) {
+            if (!item.isBlank()) forbidden.add(GuestPath.parse(item.trim()));
+        }
+        return new CastdConfig(d.stateDir(), forbidden,
+                Duration.ofSeconds(number(p, "resync-seconds", d.resyncInterval().toSeconds())),
+                number(p, "drop-max-bytes", d.dropMaxBytes()), number(p, "drop-max-inodes", d.dropMaxInodes()),
+                (int) number(p, "request-max-bytes", d.requestMaxBytes()),
+                (int) number(p, "request-max-lines", d.requestMaxLines()),
+                Duration.ofSeconds(number(p, "reply-retention-seconds", d.replyRetention().toSeconds())));
+    }
+
+    private static long number(Properties p, String key, long fallback) {
+        String value = p.getProperty(key);
+        if (value == null) return fallback;
+        try {
+            long n = Long.parseLong(value.trim());
+            if (n <= 0) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("castd.conf: " + key + " must be a positive integer, not '" + value + "'");
+        }
+    }
+
+    public Path databaseDir() {
+        return stateDir.resolve("db");
+    }
+
+    public Path guestsDir() {
+        return stateDir.resolve("guests");
+    }
+
+    public Path adminSocket() {
+        return stateDir.resolve("castd.sock");
+    }
+}

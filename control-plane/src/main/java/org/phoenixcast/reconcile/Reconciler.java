@@ -1,0 +1,184 @@
+package org.phoenixcast.reconcile;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.phoenixcast.model.ContainerName;
+import org.phoenixcast.model.GuestPath;
+import org.phoenixcast.model.Owner;
+import org.phoenixcast.model.PlacedMount;
+import org.phoenixcast.model.SharingState;
+import org.phoenixcast.model.SourceRef;
+import org.phoenixcast.mount.ContainerHandle;
+import org.phoenixcast.mount.MountFacade;
+import org.phoenixcast.mount.MountInfo;
+import org.phoenixcast.mount.MountRefused;
+import org.phoenixcast.mount.MountSource;
+import org.phoenixcast.mount.MountSpec;
+import org.phoenixcast.policy.DesiredMounts;
+import org.phoenixcast.runtime.ContainerRegistry;
+import org.phoenixcast.store.Database;
+import org.phoenixcast.store.HistoryStore;
+import org.phoenixcast.store.SharingStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Makes each running receiver's real mounts (its mountinfo) match the desired state. Must be
+ * idempotent: running it twice, or after a crash at any point, converges to the same mounts
+ * with no duplicate. Thread contract: runs on the worker thread only.
+ */
+public final class Reconciler {
+    private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+
+    private final Database db;
+    private final SharingStore sharing;
+    private final HistoryStore history;
+    private final MountFacade kernel;
+    private final ContainerRegistry registry;
+    private final DesiredMounts desired;
+    /** Last failure per (receiver, target): a failure is recorded in history once, not at every resync. */
+    private final Map<String, String> lastFailure = new HashMap<>();
+
+    public Reconciler(Database db, SharingStore sharing, HistoryStore history, MountFacade kernel,
+                      ContainerRegistry registry, DesiredMounts desired) {
+        this.db = db;
+        this.sharing = sharing;
+        this.history = history;
+        this.kernel = kernel;
+        this.registry = registry;
+        this.desired = desired;
+    }
+
+    /** Reconciles every registered receiver; forgets placed mounts of receivers that stopped. */
+    public List<MountEvent> reconcileAll() {
+        List<MountEvent> events = new ArrayList<>();
+        Set<ContainerName> running = registry.running();
+        SharingState state = db.transaction(tx -> sharing.read(tx.dsl()));
+        for (PlacedMount p : state.placed()) {
+            if (!running.contains(p.receiver())) {
+                // Its mount namespace is gone with it; the record is stale.
+                db.transaction(tx -> {
+                    sharing.forgetPlaced(tx.dsl(), p.receiver(), p.target());
+                    return null;
+                });
+            }
+        }
+        for (ContainerName receiver : running) events.addAll(reconcile(receiver));
+        return events;
+    }
+
+    public List<MountEvent> reconcile(ContainerName receiver) {
+        Optional<ContainerHandle> handle = registry.handle(receiver);
+        if (handle.isEmpty()) return List.of();
+        MDC.put("container", receiver.value());
+        try {
+            return reconcile(receiver, handle.get());
+        } finally {
+            MDC.remove("container");
+        }
+    }
+
+    private List<MountEvent> reconcile(ContainerName receiver, ContainerHandle handle) {
+        List<MountEvent> events = new ArrayList<>();
+        SharingState state = db.transaction(tx -> sharing.read(tx.dsl()));
+        List<MountInfo> table;
+        try {
+            table = kernel.mountTable(handle);
+        } catch (IOException e) {
+            log.warn("container={} cannot read its mount table: {}", receiver, e.getMessage());
+            return events;
+        }
+        Map<GuestPath, DesiredMounts.Desired> want = desired.forReceiver(receiver, state, registry.running());
+        Map<GuestPath, PlacedMount> have = new HashMap<>();
+        for (PlacedMount p : state.placedIn(receiver)) {
+            boolean present = p.receiverPid() == handle.pid() && table.stream()
+                    .anyMatch(m -> m.mountId() == p.mountId() && m.mountPoint().equals(p.target().value()));
+            if (present) {
+                have.put(p.target(), p);
+            } else {
+                log.info("container={} mount of {} at {} is gone (unmounted by the guest or the guest restarted)",
+                        receiver, p.source(), p.target());
+                db.transaction(tx -> {
+                    sharing.forgetPlaced(tx.dsl(), receiver, p.target());
+                    history.record(tx.dsl(), receiver.value(), "mount", p.source() + " " + p.target(), "vanished",
+                            "no longer in the guest's mount table", null);
+                    return null;
+                });
+            }
+        }
+        // Unmount what is no longer wanted, children before parents.
+        List<PlacedMount> surplus = new ArrayList<>();
+        for (PlacedMount p : have.values()) {
+            DesiredMounts.Desired d = want.get(p.target());
+            if (d == null || !d.source().equals(p.source()) || d.access() != p.access()) surplus.add(p);
+        }
+        surplus.sort((a, b) -> b.target().components().size() - a.target().components().size());
+        for (PlacedMount p : surplus) {
+            try {
+                kernel.detach(handle, p.target(), p.mountId());
+                have.remove(p.target());
+                events.add(new MountEvent(MountEvent.Kind.UNMOUNTED, receiver, p.source(), p.target(), p.access(), ""));
+                db.transaction(tx -> {
+                    sharing.forgetPlaced(tx.dsl(), receiver, p.target());
+                    history.record(tx.dsl(), receiver.value(), "unmount", p.source() + " " + p.target(), "unmounted",
+                            "no longer shared, accepted or allowed", null);
+                    return null;
+                });
+            } catch (IOException e) {
+                log.warn("container={} cannot unmount {}: {}", receiver, p.target(), e.getMessage());
+            }
+        }
+        // Mount what is wanted and missing, parents first (the map is ordered so).
+        for (DesiredMounts.Desired d : want.values()) {
+            if (have.containsKey(d.target())) continue;
+            events.add(place(receiver, handle, d));
+        }
+        return events;
+    }
+
+    private MountEvent place(ContainerName receiver, ContainerHandle handle, DesiredMounts.Desired d) {
+        String key = receiver + " " + d.target();
+        try {
+            MountSource source = sourceOf(d.source());
+            long mountId = kernel.inject(handle, new MountSpec(source, d.target(), d.access(), false));
+            PlacedMount placed = new PlacedMount(receiver, d.target(), d.source(), d.access(), mountId, handle.pid());
+            lastFailure.remove(key);
+            MountEvent event = new MountEvent(MountEvent.Kind.MOUNTED, receiver, d.source(), d.target(), d.access(), "");
+            log.info("container={} {}", receiver, event.describe());
+            db.transaction(tx -> {
+                sharing.recordPlaced(tx.dsl(), placed);
+                history.record(tx.dsl(), receiver.value(), "mount", d.source() + " " + d.target(), "mounted",
+                        d.access().label(), null);
+                return null;
+            });
+            return event;
+        } catch (MountRefused | IOException e) {
+            String reason = e.getMessage();
+            MountEvent event = new MountEvent(MountEvent.Kind.FAILED, receiver, d.source(), d.target(), d.access(), reason);
+            if (!reason.equals(lastFailure.put(key, reason))) {
+                log.warn("container={} {}", receiver, event.describe());
+                db.transaction(tx -> {
+                    history.record(tx.dsl(), receiver.value(), "mount", d.source() + " " + d.target(), "failed", reason, null);
+                    return null;
+                });
+            }
+            return event;
+        }
+    }
+
+    private MountSource sourceOf(SourceRef source) throws MountRefused {
+        if (source.owner() instanceof Owner.Guest g) {
+            ContainerHandle owner = registry.handle(g.container())
+                    .orElseThrow(() -> new MountRefused(g.container() + " is not running"));
+            return new MountSource.GuestFolder(owner, source.path());
+        }
+        return new MountSource.HostPath(Path.of(source.path().value()));
+    }
+}

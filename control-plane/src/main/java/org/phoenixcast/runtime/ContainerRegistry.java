@@ -1,0 +1,109 @@
+package org.phoenixcast.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.phoenixcast.mount.ContainerHandle;
+import org.phoenixcast.mount.MountFacade;
+import org.phoenixcast.model.ContainerName;
+import org.phoenixcast.store.ContainerStore.Registration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which registered containers run now, each pinned by a {@link ContainerHandle}. Thread
+ * contract: used by the worker thread only.
+ *
+ * <p>Security: a PID is only trusted through a pidfd opened while the process is alive; a
+ * stored PID whose /proc starttime no longer matches the registration is a reused PID and the
+ * container counts as stopped.
+ */
+public final class ContainerRegistry implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ContainerRegistry.class);
+
+    private final MountFacade kernel;
+    private final Map<ContainerName, ContainerHandle> live = new HashMap<>();
+
+    public ContainerRegistry(MountFacade kernel) {
+        this.kernel = kernel;
+    }
+
+    /** What changed in one refresh. */
+    public record Changes(Set<ContainerName> started, Set<ContainerName> stopped) {
+        public boolean isEmpty() {
+            return started.isEmpty() && stopped.isEmpty();
+        }
+    }
+
+    /** Reconciles the live set with the registrations; a PID file is re-read each time. */
+    public Changes refresh(List<Registration> registrations) {
+        Set<ContainerName> started = new TreeSet<>();
+        Set<ContainerName> stopped = new TreeSet<>();
+        Map<ContainerName, Registration> byName = new HashMap<>();
+        registrations.forEach(r -> byName.put(r.name(), r));
+        for (ContainerName name : Set.copyOf(live.keySet())) {
+            ContainerHandle h = live.get(name);
+            Registration r = byName.get(name);
+            Optional<Integer> wanted = r == null ? Optional.empty() : currentPid(r);
+            if (r == null || !h.isAlive() || wanted.isEmpty() || wanted.get() != h.pid()) {
+                h.close();
+                live.remove(name);
+                stopped.add(name);
+            }
+        }
+        for (Registration r : registrations) {
+            if (live.containsKey(r.name())) continue;
+            Optional<Integer> pid = currentPid(r);
+            if (pid.isEmpty()) continue;
+            try {
+                ContainerHandle h = kernel.open(pid.get());
+                boolean reused = r.pidFile().isEmpty() && r.pidStart().isPresent() && r.pidStart().get() != h.startTime();
+                if (reused) {
+                    log.warn("container={} PID {} now belongs to another process; treating the container as stopped",
+                            r.name(), pid.get());
+                    h.close();
+                    continue;
+                }
+                live.put(r.name(), h);
+                started.add(r.name());
+                stopped.remove(r.name());
+            } catch (IOException e) {
+                log.debug("container={} not running: {}", r.name(), e.getMessage());
+            }
+        }
+        return new Changes(started, stopped);
+    }
+
+    private static Optional<Integer> currentPid(Registration r) {
+        if (r.pidFile().isPresent()) {
+            // The PID file path comes from the admin (castctl) or from castd's own sandboxes: trusted.
+            try {
+                String text = Files.readString(Path.of(r.pidFile().get())).trim();
+                return Optional.of(Integer.parseInt(text));
+            } catch (IOException | NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+        return r.pid();
+    }
+
+    public Set<ContainerName> running() {
+        return Set.copyOf(live.keySet());
+    }
+
+    public Optional<ContainerHandle> handle(ContainerName name) {
+        return Optional.ofNullable(live.get(name));
+    }
+
+    @Override
+    public void close() {
+        live.values().forEach(ContainerHandle::close);
+        live.clear();
+    }
+}
