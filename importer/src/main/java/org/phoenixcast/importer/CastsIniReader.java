@@ -64,7 +64,7 @@ final class CastsIniReader {
     static CastsConfig read(Reader in) throws IOException {
         String text = readAll(in);
         if (text.startsWith("\uFEFF")) text = text.substring(1);
-        rejectKeysWithColon(text);
+        rejectWhatIni4jWouldHide(text);
         CastsIniReader reader = new CastsIniReader();
         for (Section section : parse(text)) {
             reader.interpret(section);
@@ -82,16 +82,33 @@ final class CastsIniReader {
     }
 
     /**
-     * ini4j ends a key at its first ':' or '=' and offers no setting to change that, so
-     * {@code 104:/var/tmp = x} would reach us as key {@code 104} with value {@code /var/tmp = x},
-     * and a path key {@code /a:b} as {@code /a}. Nothing after the split can tell, so this pass
-     * reads the raw lines the way ini4j does and refuses a ':' before the first '='. Paths
-     * themselves may not contain ':' or '=' (see {@link CastsSyntax#pathProblem}).
+     * Refuses, on the raw lines, two things ini4j would silently change:
+     * <ul>
+     *   <li>ini4j ends a key at its first ':' or '=' and has no setting to change that, so
+     *       {@code 104:/var/tmp = x} would reach us as key {@code 104} with value
+     *       {@code /var/tmp = x}, and a path key {@code /a:b} as {@code /a}. Nothing after the split
+     *       can tell, so a ':' before the first '=' is refused here. Paths themselves may not
+     *       contain ':' or '=' (see {@link CastsSyntax#pathProblem}).</li>
+     *   <li>ini4j trims keys and values with {@link String#trim()}, which also eats control
+     *       characters at their ends: {@code /srv<BEL> = 103} would offer {@code /srv}. Any control
+     *       character other than a tab is refused.</li>
+     * </ul>
+     * Lines are read as ini4j reads them: comments start with ';' or '#', a line ending in an odd
+     * number of backslashes continues on the next.
      */
-    private static void rejectKeysWithColon(String text) throws CastsIniException {
+    private static void rejectWhatIni4jWouldHide(String text) throws CastsIniException {
         String section = null;
         boolean continued = false;
-        for (String line : text.split("\r\n|\r|\n", -1)) {
+        String[] lines = text.split("\r\n|\r|\n", -1);
+        for (int number = 1; number <= lines.length; number++) {
+            String line = lines[number - 1];
+            for (int i = 0; i < line.length(); i++) {
+                char c = line.charAt(i);
+                if ((c < 0x20 && c != '\t') || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+                    throw new CastsIniException(section, null, "line " + number + " contains a control character: "
+                            + quote(line));
+                }
+            }
             boolean isContinuation = continued;
             continued = endsWithOddBackslashes(line);
             if (isContinuation) continue;
