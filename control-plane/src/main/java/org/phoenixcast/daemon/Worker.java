@@ -1,0 +1,223 @@
+package org.phoenixcast.daemon;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.phoenixcast.channel.GuestChannel;
+import org.phoenixcast.channel.GuestChannels;
+import org.phoenixcast.config.CastdConfig;
+import org.phoenixcast.model.ContainerName;
+import org.phoenixcast.model.SharingState;
+import org.phoenixcast.model.Verb;
+import org.phoenixcast.mount.MountFacade;
+import org.phoenixcast.mount.MountRefused;
+import org.phoenixcast.policy.ShareView;
+import org.phoenixcast.queue.QueuedRequest;
+import org.phoenixcast.queue.RequestQueue;
+import org.phoenixcast.reconcile.Reconciler;
+import org.phoenixcast.reconcile.RequestProcessor;
+import org.phoenixcast.runtime.ContainerRegistry;
+import org.phoenixcast.store.ContainerStore;
+import org.phoenixcast.store.Database;
+import org.phoenixcast.store.SharingStore;
+import org.phoenixcast.watch.DropIntake;
+import org.phoenixcast.watch.DropWatcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single worker: follows containers, serves the queue round-robin per container (one
+ * guest's flood cannot starve another), and resyncs periodically. Events only poke it; every
+ * decision re-reads the database and the live mount tables. Everything that changes mounts
+ * runs on this thread, so there is at most one reconciliation in flight.
+ */
+final class Worker implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    /** Requests served between two container refreshes while a backlog drains. */
+    private static final int BATCH = 64;
+
+    private final CastdConfig config;
+    private final Clock clock;
+    private final Database db;
+    private final MountFacade kernel;
+    private final ContainerStore containers;
+    private final SharingStore sharing;
+    private final RequestQueue queue;
+    private final ContainerRegistry registry;
+    private final GuestChannels channels;
+    private final DropIntake intake;
+    private final DropWatcher watcher;
+    private final Reconciler reconciler;
+    private final RequestProcessor processor;
+    private final byte[] script;
+    private final Semaphore pokes = new Semaphore(0);
+    private final AtomicBoolean commandsChanged = new AtomicBoolean(true);
+    private volatile boolean running = true;
+    private Instant nextResync = Instant.MIN;
+
+    Worker(CastdConfig config, Clock clock, Database db, MountFacade kernel, ContainerStore containers,
+           SharingStore sharing, RequestQueue queue, ContainerRegistry registry, GuestChannels channels,
+           DropIntake intake, DropWatcher watcher, Reconciler reconciler, RequestProcessor processor, byte[] script) {
+        this.config = config;
+        this.clock = clock;
+        this.db = db;
+        this.kernel = kernel;
+        this.containers = containers;
+        this.sharing = sharing;
+        this.queue = queue;
+        this.registry = registry;
+        this.channels = channels;
+        this.intake = intake;
+        this.watcher = watcher;
+        this.reconciler = reconciler;
+        this.processor = processor;
+        this.script = script;
+    }
+
+    /** Asks for prompt attention (a request arrived, the admin changed something). Any thread. */
+    void poke() {
+        pokes.release();
+    }
+
+    /** The admin enabled or disabled verbs: reinstall /syscmd commands at the next turn. Any thread. */
+    void commandsChanged() {
+        commandsChanged.set(true);
+        poke();
+    }
+
+    void stop() {
+        running = false;
+        poke();
+    }
+
+    @Override
+    public void run() {
+        log.info("worker started");
+        while (running) {
+            try {
+                turn();
+                long waitMillis = Math.max(1, Duration.between(clock.instant(), nextResync).toMillis());
+                if (pokes.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) pokes.drainPermits();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                log.error("worker turn failed; retrying at the next resync", e);
+                nextResync = clock.instant().plus(config.resyncInterval());
+            }
+        }
+        log.info("worker stopped");
+    }
+
+    private void turn() {
+        boolean containersChanged = refreshContainers();
+        if (commandsChanged.getAndSet(false)) installCommands();
+        boolean resync = containersChanged || !clock.instant().isBefore(nextResync);
+        if (resync) {
+            for (GuestChannel c : channels.all()) {
+                attach(c);
+                intake.scan(c);
+            }
+        }
+        drainQueue();
+        if (resync) {
+            reconciler.reconcileAll();
+            writeStatuses();
+            nextResync = clock.instant().plus(config.resyncInterval());
+        }
+    }
+
+    /** Serves queued requests round-robin across containers until none is left or a batch is done. */
+    private void drainQueue() {
+        int served = 0;
+        while (running && served < BATCH) {
+            List<ContainerName> waiting = db.transaction(tx -> queue.containersWithQueued(tx.dsl()));
+            if (waiting.isEmpty()) return;
+            for (ContainerName name : waiting) {
+                Optional<QueuedRequest> next = db.transaction(tx -> queue.oldestQueued(tx.dsl(), name));
+                if (next.isEmpty()) continue;
+                processor.process(next.get(), channels.get(name));
+                served++;
+            }
+            writeStatuses();
+        }
+        if (served >= BATCH) poke();
+    }
+
+    /** On start-up: deliver replies of requests decided before a crash. */
+    void replyDecided() {
+        for (QueuedRequest r : db.transaction(tx -> queue.decidedNotReplied(tx.dsl()))) {
+            processor.deliver(r, r.reply(), channels.get(r.container()));
+        }
+    }
+
+    private boolean refreshContainers() {
+        var registrations = db.transaction(tx -> containers.list(tx.dsl()));
+        ContainerRegistry.Changes changes = registry.refresh(registrations);
+        for (ContainerName gone : changes.stopped()) {
+            watcher.unwatch(gone);
+            channels.close(gone);
+            log.info("container={} stopped", gone);
+        }
+        for (ContainerName started : changes.started()) {
+            try {
+                GuestChannel channel = GuestChannel.open(kernel, config.guestsDir(), started, config.dropMaxBytes(),
+                        config.dropMaxInodes());
+                channels.put(channel);
+                channel.installCommands(script, enabledVerbs(started));
+                watcher.watch(channel);
+                log.info("container={} running (pid {})", started, registry.handle(started).orElseThrow().pid());
+            } catch (IOException e) {
+                log.error("container={} cannot set up /.syscmd and /syscmd: {}", started, e.getMessage());
+            }
+        }
+        if (!changes.started().isEmpty()) replyDecided();
+        return !changes.isEmpty();
+    }
+
+    private void attach(GuestChannel channel) {
+        registry.handle(channel.name()).ifPresent(h -> {
+            try {
+                channel.attach(kernel, h);
+            } catch (IOException | MountRefused e) {
+                log.warn("container={} cannot attach /.syscmd or /syscmd: {}", channel.name(), e.getMessage());
+            }
+        });
+    }
+
+    private void installCommands() {
+        for (GuestChannel c : channels.all()) {
+            try {
+                c.installCommands(script, enabledVerbs(c.name()));
+            } catch (IOException e) {
+                log.warn("container={} cannot install guest commands: {}", c.name(), e.getMessage());
+            }
+        }
+    }
+
+    private Set<Verb> enabledVerbs(ContainerName name) {
+        SharingState state = db.transaction(tx -> sharing.read(tx.dsl()));
+        Set<Verb> enabled = EnumSet.noneOf(Verb.class);
+        for (Verb v : Verb.values()) if (state.isEnabled(name, v)) enabled.add(v);
+        return enabled;
+    }
+
+    private void writeStatuses() {
+        SharingState state = db.transaction(tx -> sharing.read(tx.dsl()));
+        for (GuestChannel c : channels.all()) {
+            try {
+                c.writeStatus(ShareView.all(c.name(), state));
+            } catch (IOException e) {
+                log.warn("container={} cannot write status: {}", c.name(), e.getMessage());
+            }
+        }
+    }
+}
