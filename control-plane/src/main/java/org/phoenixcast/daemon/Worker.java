@@ -58,6 +58,7 @@ final class Worker implements Runnable {
     private final Reconciler reconciler;
     private final RequestProcessor processor;
     private final byte[] script;
+    private final java.util.function.Consumer<Set<ContainerName>> runningListener;
     private final Semaphore pokes = new Semaphore(0);
     private final AtomicBoolean commandsChanged = new AtomicBoolean(true);
     private volatile boolean running = true;
@@ -65,7 +66,8 @@ final class Worker implements Runnable {
 
     Worker(CastdConfig config, Clock clock, Database db, MountFacade kernel, ContainerStore containers,
            SharingStore sharing, RequestQueue queue, ContainerRegistry registry, GuestChannels channels,
-           DropIntake intake, DropWatcher watcher, Reconciler reconciler, RequestProcessor processor, byte[] script) {
+           DropIntake intake, DropWatcher watcher, Reconciler reconciler, RequestProcessor processor, byte[] script,
+           java.util.function.Consumer<Set<ContainerName>> runningListener) {
         this.config = config;
         this.clock = clock;
         this.db = db;
@@ -80,6 +82,7 @@ final class Worker implements Runnable {
         this.reconciler = reconciler;
         this.processor = processor;
         this.script = script;
+        this.runningListener = runningListener;
     }
 
     /** Asks for prompt attention (a request arrived, the admin changed something). Any thread. */
@@ -179,6 +182,7 @@ final class Worker implements Runnable {
                 log.error("container={} cannot set up /.syscmd and /syscmd: {}", started, e.getMessage());
             }
         }
+        runningListener.accept(registry.running());
         if (!changes.started().isEmpty()) replyDecided();
         return !changes.isEmpty();
     }
