@@ -127,7 +127,7 @@ public final class MountApi {
     public static String probe() {
         String problem = Native.loadProblem();
         if (problem != null) return problem;
-        LibC c = Native.libc();
+        Native.LibC c = Native.libc();
         List<String> missing = new ArrayList<>();
         long[] how = {0, 0, 0};
         long[] attr = {0, 0, 0, 0};
