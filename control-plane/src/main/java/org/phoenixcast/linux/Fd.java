@@ -1,0 +1,44 @@
+package org.phoenixcast.linux;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An owned file descriptor (always opened O_CLOEXEC). close() is idempotent and thread-safe;
+ * {@link #get()} after close throws, so a closed number is never reused by mistake.
+ */
+public final class Fd implements AutoCloseable {
+    private final AtomicInteger fd;
+    private final String description;
+
+    Fd(int fd, String description) {
+        if (fd < 0) throw new IllegalArgumentException("negative fd");
+        this.fd = new AtomicInteger(fd);
+        this.description = description;
+    }
+
+    public int get() {
+        int value = fd.get();
+        if (value < 0) throw new IllegalStateException("fd of " + description + " is closed");
+        return value;
+    }
+
+    public boolean isOpen() {
+        return fd.get() >= 0;
+    }
+
+    /** What this fd refers to, for messages (e.g. "/proc/123" or "tree of /srv/a"). */
+    public String description() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        int value = fd.getAndSet(-1);
+        if (value >= 0) Native.libc().close(value);
+    }
+
+    @Override
+    public String toString() {
+        return "Fd[" + fd.get() + " " + description + "]";
+    }
+}

@@ -1,0 +1,201 @@
+package org.phoenixcast.mount;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.phoenixcast.linux.Errno;
+import org.phoenixcast.linux.Fd;
+import org.phoenixcast.linux.Kernel;
+import org.phoenixcast.linux.LinuxException;
+import org.phoenixcast.linux.MountApi;
+import org.phoenixcast.linux.NamespaceThread;
+import org.phoenixcast.model.Access;
+import org.phoenixcast.model.GuestPath;
+
+/**
+ * inject and detach: clone the source (host thread for host paths, inside the owner's mount
+ * namespace for guest folders), check it, set nosuid,nodev[,ro][,noexec] and private
+ * propagation on the detached tree, then attach it from inside the receiver's namespace.
+ */
+final class Injector {
+    private final NamespaceThread ns;
+    private final Fd hostProc;
+    private final Supplier<Set<String>> controlDevices;
+
+    Injector(NamespaceThread ns, Fd hostProc, Supplier<Set<String>> controlDevices) {
+        this.ns = ns;
+        this.hostProc = hostProc;
+        this.controlDevices = controlDevices;
+    }
+
+    long inject(LinuxContainerHandle receiver, MountSpec spec) throws IOException, MountRefused {
+        GuestPath target = spec.unsafeTarget();
+        if (target.isRoot()) throw new MountRefused("target /: cannot mount over the root");
+        requireAlive(receiver, "receiver");
+        NamespaceSteps.Clone clone = cloneSource(spec.source());
+        try (Fd tree = clone.tree()) {
+            // Private propagation: the clone must not stay a peer of the source mount, or mounts
+            // the receiver makes beneath the share would propagate back to the owner or host.
+            long attrs = MountApi.MOUNT_ATTR_NOSUID | MountApi.MOUNT_ATTR_NODEV;
+            if (spec.access() == Access.READ_ONLY) attrs |= MountApi.MOUNT_ATTR_RDONLY;
+            if (spec.noExec()) attrs |= MountApi.MOUNT_ATTR_NOEXEC;
+            MountApi.setAttributes(tree, attrs, 0, MountApi.MS_PRIVATE);
+            // Residual (see platform notes): a receiver that is root over its own mount
+            // namespace can still "mount -o remount,bind,rw" a read-only share; locking the flags
+            // needs a clone made in a namespace owned by a new user namespace.
+            List<String> components = target.components();
+            try {
+                return ns.inside(receiver.pidfd(),
+                        () -> NamespaceSteps.attach(receiver.root(), target.value(), components, tree));
+            } catch (LinuxException e) {
+                throw targetRefusal(e, target, receiver);
+            } catch (IOException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+        }
+    }
+
+    private NamespaceSteps.Clone cloneSource(MountSource source) throws IOException, MountRefused {
+        if (source instanceof MountSource.HostPath host) {
+            Path path = host.path();
+            NamespaceSteps.Clone clone;
+            // An admin-trusted host path: resolved on this (host) thread, symlinks allowed.
+            try (Fd dir = Kernel.openHost(path, NamespaceSteps.DIR_PATH)) {
+                clone = NamespaceSteps.cloneFd(dir);
+            } catch (LinuxException e) {
+                throw sourceRefusal(e, path.toString());
+            }
+            check(clone, readHostTable(), path.toString());
+            return clone;
+        }
+        MountSource.GuestFolder guest = (MountSource.GuestFolder) source;
+        LinuxContainerHandle owner = LinuxMountFacade.linux(guest.owner());
+        requireAlive(owner, "owner");
+        String unsafePath = guest.unsafePath().value();
+        NamespaceSteps.Clone clone;
+        try {
+            // open_tree of a guest path works only from inside the owner's namespace.
+            clone = ns.inside(owner.pidfd(), () -> NamespaceSteps.cloneSource(owner.root(), unsafePath));
+        } catch (LinuxException e) {
+            throw sourceRefusal(e, unsafePath);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+        check(clone, MountTable.read(owner.procDir()), unsafePath);
+        return clone;
+    }
+
+    private List<MountInfo> readHostTable() throws LinuxException {
+        try (Fd self = Kernel.openat(hostProc, "self", NamespaceSteps.DIR_PATH, 0)) {
+            return MountTable.read(self);
+        }
+    }
+
+    private void check(NamespaceSteps.Clone clone, List<MountInfo> ownerMounts, String what) throws MountRefused {
+        String problem = SourcePolicy.problem(clone.stat(), clone.fsMagic(), ownerMounts, controlDevices.get());
+        if (problem != null) {
+            clone.tree().close();
+            throw new MountRefused("source " + what + ": " + problem);
+        }
+    }
+
+    private static MountRefused sourceRefusal(LinuxException e, String what) throws LinuxException {
+        switch (e.errno()) {
+            case Errno.ENOENT: return new MountRefused("source " + what + ": does not exist");
+            case Errno.ENOTDIR: return new MountRefused("source " + what + ": not a directory");
+            case Errno.ELOOP: return new MountRefused("source " + what + ": resolves through a magic link");
+            case Errno.EXDEV: return new MountRefused("source " + what + ": resolves outside the container's root");
+            case Errno.EINVAL:
+                if ("open_tree".equals(e.operation())) {
+                    return new MountRefused("source " + what + ": cannot be cloned (not a cloneable mount)");
+                }
+                throw e;
+            default: throw e;
+        }
+    }
+
+    private static MountRefused targetRefusal(LinuxException e, GuestPath target, LinuxContainerHandle receiver)
+            throws LinuxException {
+        boolean resolving = "openat2".equals(e.operation()) || "mkdirat".equals(e.operation());
+        if (resolving) {
+            switch (e.errno()) {
+                case Errno.ELOOP: return new MountRefused("target " + target + ": path contains a symlink");
+                case Errno.ENOTDIR: return new MountRefused("target " + target + ": not a directory");
+                case Errno.EXDEV: return new MountRefused("target " + target + ": resolves outside the container's root");
+                case Errno.EROFS: return new MountRefused("target " + target + ": cannot create it on a read-only file system");
+                case Errno.ENOSPC: return new MountRefused("target " + target + ": no space to create it");
+                case Errno.ENOENT: return new MountRefused("target " + target + ": vanished while it was created");
+                case Errno.EACCES:
+                case Errno.EPERM: return new MountRefused("target " + target + ": not allowed to create it");
+                default: throw e;
+            }
+        }
+        if ("setns".equals(e.operation()) && receiver != null && !receiver.isAlive()) {
+            return new MountRefused("receiver container (pid " + receiver.pid() + ") exited");
+        }
+        throw e;
+    }
+
+    private static void requireAlive(LinuxContainerHandle c, String role) throws MountRefused {
+        if (!c.isAlive()) throw new MountRefused(role + " container (pid " + c.pid() + ") is not running");
+    }
+
+    /** See {@link MountFacade#detach}. */
+    void detach(LinuxContainerHandle receiver, GuestPath unsafeTarget, long mountId) throws IOException {
+        if (!receiver.isAlive()) return;
+        boolean listed = false;
+        for (MountInfo m : MountTable.read(receiver.procDir())) {
+            if (m.mountId() == mountId && m.mountPoint().equals(unsafeTarget.value())) listed = true;
+        }
+        if (!listed) return;
+        String target = unsafeTarget.value();
+        try {
+            ns.inside(receiver.pidfd(), () -> NamespaceSteps.detachIfMatches(receiver.root(), target, mountId, hostProc));
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    /** Reuses the receiver-side steps against the host namespace so their classes load now. */
+    void warmUp(Path scratch) throws Exception {
+        try (Fd root = Kernel.openHost(scratch, NamespaceSteps.DIR_PATH)) {
+            Kernel.mkdirat(root, "src", 0755);
+            NamespaceSteps.Clone clone = ns.inside(ns.hostNamespace(), () -> NamespaceSteps.cloneSource(root, "/src"));
+            try (Fd tree = clone.tree()) {
+                check(clone, readHostTable(), "warm-up");
+                MountApi.setAttributes(tree, MountApi.MOUNT_ATTR_NOSUID | MountApi.MOUNT_ATTR_NODEV, 0, MountApi.MS_PRIVATE);
+                GuestPath target = GuestPath.parse("/dst/sub");
+                long id = ns.inside(ns.hostNamespace(),
+                        () -> NamespaceSteps.attach(root, target.value(), target.components(), tree));
+                boolean gone = ns.inside(ns.hostNamespace(),
+                        () -> NamespaceSteps.detachIfMatches(root, target.value(), id, hostProc));
+                if (!gone) throw new IllegalStateException("warm-up mount " + id + " was not detached");
+            }
+            // Error paths: a symlinked target and a missing source.
+            java.nio.file.Files.createSymbolicLink(scratch.resolve("link"), Path.of("/"));
+            try {
+                ns.inside(ns.hostNamespace(), () -> {
+                    NamespaceSteps.resolveTarget(root, "/link/x", List.of("link", "x")).close();
+                    return null;
+                });
+                throw new IllegalStateException("warm-up: a symlinked target was not refused");
+            } catch (LinuxException expected) {
+                targetRefusal(expected, GuestPath.parse("/link/x"), null);
+            }
+            try {
+                ns.inside(ns.hostNamespace(), () -> NamespaceSteps.cloneSource(root, "/missing"));
+            } catch (LinuxException expected) {
+                sourceRefusal(expected, "/missing");
+            }
+            ns.inside(ns.hostNamespace(), () -> NamespaceSteps.detachIfMatches(root, "/missing", -1, hostProc));
+        }
+    }
+}
