@@ -69,7 +69,9 @@ final class Injector {
             } catch (LinuxException e) {
                 throw sourceRefusal(e, path.toString());
             }
-            check(clone, readHostTable(), path.toString());
+            // castd's own control tmpfs is a legitimate host source (it is how /.syscmd and /syscmd
+            // reach the guest); the refusal of control devices protects against guest sources only.
+            check(clone, readHostTable(), path.toString(), Set.of());
             return clone;
         }
         MountSource.GuestFolder guest = (MountSource.GuestFolder) source;
@@ -87,7 +89,7 @@ final class Injector {
         } catch (Exception e) {
             throw new IOException(e);
         }
-        check(clone, MountTable.read(owner.procDir()), unsafePath);
+        check(clone, MountTable.read(owner.procDir()), unsafePath, controlDevices.get());
         return clone;
     }
 
@@ -97,8 +99,9 @@ final class Injector {
         }
     }
 
-    private void check(NamespaceSteps.Clone clone, List<MountInfo> ownerMounts, String what) throws MountRefused {
-        String problem = SourcePolicy.problem(clone.stat(), clone.fsMagic(), ownerMounts, controlDevices.get());
+    private void check(NamespaceSteps.Clone clone, List<MountInfo> ownerMounts, String what, Set<String> refusedDevices)
+            throws MountRefused {
+        String problem = SourcePolicy.problem(clone.stat(), clone.fsMagic(), ownerMounts, refusedDevices);
         if (problem != null) {
             clone.tree().close();
             throw new MountRefused("source " + what + ": " + problem);
@@ -170,7 +173,7 @@ final class Injector {
             Kernel.mkdirat(root, "src", 0755);
             NamespaceSteps.Clone clone = ns.inside(ns.hostNamespace(), () -> NamespaceSteps.cloneSource(root, "/src"));
             try (Fd tree = clone.tree()) {
-                check(clone, readHostTable(), "warm-up");
+                check(clone, readHostTable(), "warm-up", controlDevices.get());
                 MountApi.setAttributes(tree, MountApi.MOUNT_ATTR_NOSUID | MountApi.MOUNT_ATTR_NODEV, 0, MountApi.MS_PRIVATE);
                 GuestPath target = GuestPath.parse("/dst/sub");
                 long id = ns.inside(ns.hostNamespace(),
