@@ -89,9 +89,22 @@ public final class MountApi {
         return new Fd((int) fd, "pidfd " + pid);
     }
 
-    /** pidfd_send_signal(pidfd, 0): true while the process lives; false on ESRCH. */
+    /**
+     * True while the process lives. A pidfd turns readable when the process exits, even while
+     * it is an unreaped zombie (which pidfd_send_signal 0 would still accept), so poll it first;
+     * then pidfd_send_signal(pidfd, 0), false on ESRCH.
+     */
     public static boolean isAlive(Fd pidfd) throws LinuxException {
-        if (Native.libc().syscall(Native.SYS_PIDFD_SEND_SIGNAL, pidfd.get(), SIGNAL_ZERO, null, 0) == 0) return true;
+        byte[] pollfd = {0, 0, 0, 0, 1 /* POLLIN */, 0, 0, 0};
+        int fd = pidfd.get();
+        pollfd[0] = (byte) fd;
+        pollfd[1] = (byte) (fd >>> 8);
+        pollfd[2] = (byte) (fd >>> 16);
+        pollfd[3] = (byte) (fd >>> 24);
+        int ready = Native.libc().poll(pollfd, 1, 0);
+        if (ready < 0) throw Native.failure("poll", pidfd.description());
+        if (ready > 0 && (pollfd[6] & 1) != 0) return false;
+        if (Native.libc().syscall(Native.SYS_PIDFD_SEND_SIGNAL, fd, SIGNAL_ZERO, null, 0) == 0) return true;
         if (Native.errno() == Errno.ESRCH) return false;
         throw Native.failure("pidfd_send_signal", pidfd.description());
     }

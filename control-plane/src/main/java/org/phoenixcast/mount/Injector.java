@@ -71,7 +71,12 @@ final class Injector {
             }
             // castd's own control tmpfs is a legitimate host source (it is how /.syscmd and /syscmd
             // reach the guest); the refusal of control devices protects against guest sources only.
-            check(clone, readHostTable(), path.toString(), Set.of());
+            try {
+                check(clone, this::readHostTable, path.toString(), Set.of());
+            } catch (IOException | RuntimeException e) {
+                clone.tree().close();
+                throw e;
+            }
             return clone;
         }
         MountSource.GuestFolder guest = (MountSource.GuestFolder) source;
@@ -83,13 +88,21 @@ final class Injector {
             // open_tree of a guest path works only from inside the owner's namespace.
             clone = ns.inside(owner.pidfd(), () -> NamespaceSteps.cloneSource(owner.root(), unsafePath));
         } catch (LinuxException e) {
+            if ("setns".equals(e.operation()) && !owner.isAlive()) {
+                throw new MountRefused("owner container (pid " + owner.pid() + ") exited");
+            }
             throw sourceRefusal(e, unsafePath);
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IOException(e);
         }
-        check(clone, MountTable.read(owner.procDir()), unsafePath, controlDevices.get());
+        try {
+            check(clone, () -> MountTable.read(owner.procDir()), unsafePath, controlDevices.get());
+        } catch (IOException | RuntimeException e) {
+            clone.tree().close();
+            throw e;
+        }
         return clone;
     }
 
@@ -99,8 +112,8 @@ final class Injector {
         }
     }
 
-    private void check(NamespaceSteps.Clone clone, List<MountInfo> ownerMounts, String what, Set<String> refusedDevices)
-            throws MountRefused {
+    private void check(NamespaceSteps.Clone clone, SourcePolicy.Table ownerMounts, String what, Set<String> refusedDevices)
+            throws MountRefused, LinuxException {
         String problem = SourcePolicy.problem(clone.stat(), clone.fsMagic(), ownerMounts, refusedDevices);
         if (problem != null) {
             clone.tree().close();
@@ -173,7 +186,7 @@ final class Injector {
             Kernel.mkdirat(root, "src", 0755);
             NamespaceSteps.Clone clone = ns.inside(ns.hostNamespace(), () -> NamespaceSteps.cloneSource(root, "/src"));
             try (Fd tree = clone.tree()) {
-                check(clone, readHostTable(), "warm-up", controlDevices.get());
+                check(clone, this::readHostTable, "warm-up", controlDevices.get());
                 MountApi.setAttributes(tree, MountApi.MOUNT_ATTR_NOSUID | MountApi.MOUNT_ATTR_NODEV, 0, MountApi.MS_PRIVATE);
                 GuestPath target = GuestPath.parse("/dst/sub");
                 long id = ns.inside(ns.hostNamespace(),

@@ -87,7 +87,14 @@ final class NamespaceSteps {
         }
     }
 
-    /** Resolves the target and moves the detached tree onto it; returns the new mount id. */
+    /**
+     * Resolves the target and moves the detached tree onto it; returns the new mount id.
+     *
+     * <p>Residual race: between resolution and move_mount the guest may rename or unlink the
+     * directory we hold. The mount then lands on that same directory wherever it now is (still
+     * inside the guest's root, as the guest cannot name anything outside it), or fails on an
+     * unlinked one; it never lands on a path the guest swapped in afterwards.
+     */
     static long attach(Fd root, String unsafeTarget, List<String> components, Fd tree) throws LinuxException {
         try (Fd target = resolveTarget(root, unsafeTarget, components)) {
             MountApi.moveOnto(tree, target);

@@ -40,23 +40,35 @@ final class SourcePolicy {
             "tracefs", "securityfs", "bpf", "pstore", "efivarfs", "configfs", "fusectl", "mqueue", "binfmt_misc",
             "selinuxfs", "nsfs", "autofs", "devtmpfs", "smackfs", "rpc_pipefs", "hugetlbfs");
 
+    /** tmpfs and devtmpfs share this f_type; only then is the mount table consulted. */
+    static final long TMPFS_MAGIC = 0x01021994L;
+
+    /** Supplies the owner's mount table (read only when needed). */
+    @FunctionalInterface
+    interface Table {
+        List<MountInfo> read() throws org.phoenixcast.linux.LinuxException;
+    }
+
     private SourcePolicy() {}
 
     /**
      * @param stat statx of the source fd
      * @param fsMagic fstatfs f_type of the source fd
-     * @param ownerMounts the owner's mount table (host's for host paths), to find the source's
-     *     mount by id and read its fs type name; may lack it (then only f_type counts)
+     * @param ownerMounts the owner's mount table (host's for host paths), read only for tmpfs
+     *     magic, to tell devtmpfs from tmpfs by the source's mount id
      * @param controlDevices "major:minor" of castd's control tmpfs mounts
      * @return null when acceptable, else the refusal reason (without the path)
      */
-    static String problem(Stat stat, long fsMagic, List<MountInfo> ownerMounts, Set<String> controlDevices) {
+    static String problem(Stat stat, long fsMagic, Table ownerMounts, Set<String> controlDevices)
+            throws org.phoenixcast.linux.LinuxException {
         if (!stat.isDirectory()) return "not a directory";
         String pseudo = PSEUDO_MAGIC.get(fsMagic & 0xffffffffL);
         if (pseudo != null) return "is on a pseudo file system (" + pseudo + ")";
-        for (MountInfo m : ownerMounts) {
-            if (m.mountId() == stat.mountId() && PSEUDO_NAMES.contains(m.fsType())) {
-                return "is on a pseudo file system (" + m.fsType() + ")";
+        if ((fsMagic & 0xffffffffL) == TMPFS_MAGIC) {
+            for (MountInfo m : ownerMounts.read()) {
+                if (m.mountId() == stat.mountId() && PSEUDO_NAMES.contains(m.fsType())) {
+                    return "is on a pseudo file system (" + m.fsType() + ")";
+                }
             }
         }
         if (controlDevices.contains(stat.device())) return "is a phoenix-cast control directory";

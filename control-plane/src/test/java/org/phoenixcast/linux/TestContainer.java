@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A reference container for privileged tests: unshare --mount --uts --ipc --pid --fork
  * --propagation private, a private tmpfs root with the host's /usr bound read-only (and the
- * merged-usr symlinks), a fresh /proc, pivot_root, then {@code exec sleep infinity} as PID 1.
+ * merged-usr symlinks), a fresh /proc, /dev/null and /dev/zero, pivot_root, then {@code exec sleep infinity} as PID 1.
  * close() kills it; its mounts vanish with its mount namespace.
  */
 public final class TestContainer implements AutoCloseable {
@@ -30,6 +30,8 @@ public final class TestContainer implements AutoCloseable {
             "  elif [ -d \"/$d\" ]; then mkdir \"$R/$d\"; mount --bind \"/$d\" \"$R/$d\"; mount -o remount,bind,ro \"$R/$d\"; fi",
             "done",
             "mount -t proc proc \"$R/proc\"",
+            "mkdir \"$R/dev\"",
+            "for n in null zero; do touch \"$R/dev/$n\"; mount --bind \"/dev/$n\" \"$R/dev/$n\"; done",
             "cd \"$R\"",
             "pivot_root . old",
             "umount -l /old",
@@ -86,9 +88,9 @@ public final class TestContainer implements AutoCloseable {
         return pid;
     }
 
-    /** Runs a shell command inside the container's mount namespace (and root). */
+    /** Runs a shell command inside the container's mount and PID namespaces (so background jobs die with it). */
     public Result sh(String script) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("nsenter", "-t", Integer.toString(pid), "-m", "-r", "-w",
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "-t", Integer.toString(pid), "-m", "-p", "-r", "-w",
                 "--", "/bin/sh", "-c", script));
         Process p = new ProcessBuilder(cmd).start();
         try {
