@@ -1,0 +1,36 @@
+package org.phoenixcast.runtime;
+
+import java.nio.file.Path;
+import org.phoenixcast.model.ContainerName;
+
+/**
+ * Where one sandbox lives under the state directory: {@code STATE/sandboxes/NAME/} holds the
+ * host-only files (pid, console.log) and {@code root/}, the directory the sandbox sees as "/".
+ * Everything above {@code root/} is invisible to the guest; everything inside it is the guest's
+ * to change once it has run.
+ */
+record SandboxLayout(ContainerName name, Path dir) {
+    static final String SANDBOXES = "sandboxes";
+
+    static SandboxLayout of(Path stateDir, ContainerName name) {
+        return new SandboxLayout(name, stateDir.resolve(SANDBOXES).resolve(name.value()));
+    }
+
+    Path root() {
+        return dir.resolve("root");
+    }
+
+    /** The init's host PID, written by the sandbox itself once it is fully set up. */
+    Path pidFile() {
+        return dir.resolve("pid");
+    }
+
+    /** Written by the sandbox under this name and renamed onto {@link #pidFile()}; must stay in {@link #dir()}. */
+    static String pidTempName() {
+        return "pid.tmp";
+    }
+
+    Path console() {
+        return dir.resolve("console.log");
+    }
+}
