@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.phoenixcast.model.ContainerName;
 
 /**
@@ -21,20 +23,33 @@ import org.phoenixcast.model.ContainerName;
 final class InitProcess {
     /** argv[0] of the sandbox's shells ($0 of {@code sh -c}); identifies them in /proc. */
     static final String MARKER = "phoenix-cast-sandbox";
+    /**
+     * The setup shell writes the pid file and then execs the init loop; while the kernel swaps
+     * the image, /proc/PID/cmdline reads empty for a moment. A few 1 ms retries cover that.
+     */
+    private static final int EMPTY_CMDLINE_RETRIES = 20;
 
     private InitProcess() {}
 
     /** True if {@code pid} is a live (not zombie) process that is the init of sandbox {@code name}. */
     static boolean isInitOf(int pid, ContainerName name) {
-        if (!isLive(pid)) return false;
-        byte[] cmdline;
-        try {
-            cmdline = Files.readAllBytes(Path.of("/proc", Integer.toString(pid), "cmdline"));
-        } catch (IOException e) {
-            return false;
+        Path cmdlineFile = Path.of("/proc", Integer.toString(pid), "cmdline");
+        for (int attempt = 0; attempt < EMPTY_CMDLINE_RETRIES; attempt++) {
+            if (!isLive(pid)) return false;
+            byte[] cmdline;
+            try {
+                cmdline = Files.readAllBytes(cmdlineFile);
+            } catch (IOException e) {
+                return false;
+            }
+            if (cmdline.length > 0) {
+                String[] argv = new String(cmdline, StandardCharsets.UTF_8).split("\0");
+                return argv.length >= 5 && argv[1].equals("-c") && argv[3].equals(MARKER)
+                        && argv[4].equals(name.value());
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
-        String[] argv = new String(cmdline, StandardCharsets.UTF_8).split("\0");
-        return argv.length >= 5 && argv[1].equals("-c") && argv[3].equals(MARKER) && argv[4].equals(name.value());
+        return false;
     }
 
     /** True while /proc/PID exists and is not a zombie or dead entry waiting to be reaped. */

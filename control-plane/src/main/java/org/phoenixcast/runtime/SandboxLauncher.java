@@ -34,19 +34,26 @@ final class SandboxLauncher {
     static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /**
-     * The sandbox's PID 1. It traps TERM so that stop() ends it gracefully (PID 1 of a namespace
-     * ignores signals it has no handler for), and its {@code wait} reaps orphans that get
+     * The sandbox's PID 1 ($0 marker, $1 name, $2 its host PID; fd 3 is the host-only state
+     * directory). It installs its TERM trap first (PID 1 of a namespace drops signals it has no
+     * handler for, so stop() could only SIGKILL it otherwise), then publishes the pid file, so a
+     * sandbox whose pid file exists is both set up and stoppable. The pid file goes through fd 3
+     * with a rename, so readers never see it half-written. Its {@code wait} also reaps orphans
      * reparented to it (dash waits for any child).
      */
-    static final String INIT_SCRIPT =
-            "trap 'exit 0' TERM INT; while :; do sleep 2147483647 & wait $! || :; done";
+    static final String INIT_SCRIPT = """
+            trap 'exit 0' TERM INT
+            printf '%s\\n' "$2" > /proc/self/fd/3/pid.tmp || exit 1
+            mv -f /proc/self/fd/3/pid.tmp /proc/self/fd/3/pid || exit 1
+            exec 3<&-
+            while :; do sleep 2147483647 & wait $! || :; done
+            """;
 
     /**
      * Runs as PID 1 of the new namespaces, still seeing the host's mounts (a private copy).
      * Arguments: $0 marker, $1 name, $2 state dir, $3 root, $4 init script, then the host system
-     * directories to bind read-only. The pid file is written last, through fd 3 (the host-only
-     * state directory opened before pivot_root), so a reader of the pid file always finds a
-     * ready sandbox.
+     * directories to bind read-only. It keeps the host-only state directory open as fd 3 across
+     * pivot_root for the init, which writes the pid file.
      */
     static final String SETUP_SCRIPT = """
             set -eu
@@ -81,11 +88,8 @@ final class SandboxLauncher {
             pivot_root . .
             umount -l .
             cd /
-            printf '%s\\n' "$hostpid" > /proc/self/fd/3/pid.tmp
-            mv -f /proc/self/fd/3/pid.tmp /proc/self/fd/3/pid
-            exec 3<&-
             trap - EXIT
-            exec /bin/sh -c "$init" "$0" "$name"
+            exec /bin/sh -c "$init" "$0" "$name" "$hostpid"
             """;
 
     private SandboxLauncher() {}
@@ -130,7 +134,9 @@ final class SandboxLauncher {
             if (Files.exists(layout.pidFile())) {
                 int pid = readPid(layout);
                 if (InitProcess.isInitOf(pid, layout.name())) return pid;
-                throw failed(layout, launcher, consoleStart, "pid file names " + pid + ", which is not its init");
+                if (!launcher.isAlive() || System.nanoTime() - deadline > 0) {
+                    throw failed(layout, launcher, consoleStart, "pid file names " + pid + ", which is not its init");
+                }
             }
             if (!launcher.isAlive()) {
                 throw failed(layout, launcher, consoleStart, "setup exited with code " + launcher.exitValue());

@@ -20,14 +20,9 @@ record SandboxLayout(ContainerName name, Path dir) {
         return dir.resolve("root");
     }
 
-    /** The init's host PID, written by the sandbox itself once it is fully set up. */
+    /** The init's host PID, written by the init itself (via pid.tmp and a rename) once it is fully set up. */
     Path pidFile() {
         return dir.resolve("pid");
-    }
-
-    /** Written by the sandbox under this name and renamed onto {@link #pidFile()}; must stay in {@link #dir()}. */
-    static String pidTempName() {
-        return "pid.tmp";
     }
 
     Path console() {
