@@ -71,14 +71,22 @@ final class InitProcess {
         return Optional.of(stat.charAt(close + 2));
     }
 
+    /** How {@link #signal} asks an init to end. */
+    enum Stop {
+        /** SIGTERM: the init's trap exits, the kernel then kills the rest of its PID namespace. */
+        GRACEFUL,
+        /** SIGKILL: always delivered to a namespace init from its parent namespace. */
+        FORCED
+    }
+
     /**
-     * Sends SIGTERM ({@code force} false) or SIGKILL. ProcessHandle re-checks the start time it
-     * saw in {@code of()} before signalling, which narrows (NOTE: does not close) the window in
-     * which a PID reused after {@link #isInitOf} would be signalled; a pidfd would close it.
+     * Signals {@code pid}. ProcessHandle re-checks the start time it saw in {@code of()} before
+     * signalling, which narrows (NOTE: does not close) the window in which a PID reused after
+     * {@link #isInitOf} would be signalled; a pidfd would close it.
      */
-    static void signal(int pid, boolean force) {
+    static void signal(int pid, Stop how) {
         ProcessHandle.of(pid).ifPresent(h -> {
-            if (force) h.destroyForcibly();
+            if (how == Stop.FORCED) h.destroyForcibly();
             else h.destroy();
         });
     }

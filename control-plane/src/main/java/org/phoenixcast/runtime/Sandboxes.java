@@ -202,8 +202,8 @@ public final class Sandboxes {
      * root and working directory) with a clean environment (PATH, HOME=/root). The caller sets
      * up redirects and starts it.
      * NOTE: the PID is checked here, not pinned; if the sandbox stops and the PID is reused
-     * before the caller starts the process, nsenter enters that other process. pidfds
-     * (nsenter --target via pidfd is not in util-linux 2.38) would close this.
+     * before the caller starts the process, nsenter enters that other process. Entering by
+     * pidfd (castd's native layer) would close this.
      *
      * @throws SandboxException if the sandbox is not running
      */
@@ -245,10 +245,10 @@ public final class Sandboxes {
         OptionalInt running = pid(name);
         if (running.isPresent()) {
             int pid = running.getAsInt();
-            InitProcess.signal(pid, false);
+            InitProcess.signal(pid, InitProcess.Stop.GRACEFUL);
             if (!awaitGone(pid, stopGrace)) {
                 LOG.warn("sandbox {} (PID {}) ignored SIGTERM for {}; killing it", name, pid, stopGrace);
-                InitProcess.signal(pid, true);
+                InitProcess.signal(pid, InitProcess.Stop.FORCED);
                 if (!awaitGone(pid, KILL_WAIT)) {
                     throw new SandboxException(name, "PID " + pid + " still alive " + KILL_WAIT + " after SIGKILL");
                 }
@@ -286,6 +286,9 @@ public final class Sandboxes {
                 Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
                         PosixFilePermissions.fromString("rwx------")));
                 SandboxRootfs.chmod(dir, 0700);
+            } else if (((Integer) Files.getAttribute(dir, "unix:mode") & 077) != 0) {
+                // The admin chose these modes; say so rather than silently change them.
+                LOG.warn("{} is accessible to users other than root; sandbox roots beneath it may be reachable", dir);
             }
         }
     }

@@ -54,6 +54,9 @@ class SandboxesIT {
         Path pidFile = state.resolve("sandboxes/box1/pid");
         assertThat(pidFile).hasContent(Integer.toString(pid));
         assertThat(ProcessHandle.of(pid)).hasValueSatisfying(h -> assertThat(h.isAlive()).isTrue());
+        assertThat(ProcessHandle.of(pid).flatMap(ProcessHandle::parent).flatMap(h -> h.info().command()))
+                .as("the pid is unshare's child, the sandbox's PID 1, not unshare").hasValueSatisfying(
+                        c -> assertThat(c).endsWith("/unshare"));
         assertThat(sandboxes.pid(BOX)).hasValue(pid);
         assertThat(sandboxes.list()).containsExactly(
                 new SandboxInfo(BOX, state.resolve("sandboxes/box1/root"), OptionalInt.of(pid)));
