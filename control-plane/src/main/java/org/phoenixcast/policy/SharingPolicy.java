@@ -97,8 +97,11 @@ public final class SharingPolicy {
             return new Decision.Refuse("cannot accept your own folder " + source);
         }
         Optional<Share> share = state.shareFor(requester, source);
+        Acceptance acceptance = state.acceptance(requester, source).orElse(new Acceptance(requester, source, false));
         String message = share
-                .map(s -> "accepted " + source + " at " + s.target() + " (" + s.access().label() + ")")
+                .map(s -> "accepted " + source + " at " + s.target() + " (" + s.access().label() + ")"
+                        + (state.isBlocked(acceptance, s.target()) ? "; not mounted while your castblock covers "
+                        + s.target() : ""))
                 .orElse("accepted " + source + "; it is not offered to you yet and mounts when "
                         + source.owner() + " offers it");
         if (state.acceptance(requester, source).isPresent()) {

@@ -147,6 +147,8 @@ public final class RequestProcessor {
         for (Change c : apply.changes()) {
             if (c instanceof Change.PutAcceptance p) accepted.add(p.acceptance().source());
         }
+        // "caston SRC" of a share already accepted still reports whether its mount works now.
+        if (command instanceof Command.Caston c && c.source().isPresent()) accepted.add(c.source().get());
         log.info("container={} {} {}: {}", request.container(), verb.word(), line, String.join("; ", apply.messages()));
         return new LineResult(line, Reply.ok(apply.messages()), accepted);
     }
