@@ -25,7 +25,7 @@ public final class AdminCommands {
             description = "Administer a running castd: containers, host publications, state and history.",
             subcommands = {ContainerCommands.class, ShareCommands.Publish.class, ShareCommands.Unpublish.class,
                     StatusCommands.Status.class, StatusCommands.History.class, IniCommands.Import.class,
-                    IniCommands.Export.class})
+                    IniCommands.Export.class, SandboxCommands.class, DemoCommand.class})
     public static final class Root implements Runnable {
         @Option(names = "--state-dir", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
                 description = "castd's state directory (default: ${DEFAULT-VALUE}).", defaultValue = "/var/lib/phoenix-cast")

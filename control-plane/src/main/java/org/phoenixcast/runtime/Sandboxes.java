@@ -79,6 +79,11 @@ public final class Sandboxes {
     }
 
     /** The directory the sandbox sees as "/" (whether or not the sandbox exists). */
+    /** The file holding the sandbox init's host PID while it runs; castd re-reads it to follow restarts. */
+    public Path pidFile(ContainerName name) {
+        return SandboxLayout.of(stateDir, name).pidFile();
+    }
+
     public Path root(ContainerName name) {
         return SandboxLayout.of(stateDir, name).root();
     }
