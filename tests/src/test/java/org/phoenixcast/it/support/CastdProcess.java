@@ -1,0 +1,152 @@
+package org.phoenixcast.it.support;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real castd process (bin/castd from the built checkout) on a private state directory, plus
+ * castctl calls against it. {@link #close()} stops castd, detaches every mount beneath the state
+ * directory and deletes it, even after a failed test.
+ */
+public final class CastdProcess implements AutoCloseable {
+    /** castd starts in well under a second; this bounds a broken start. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Path repo;
+    private final Path stateDir;
+    private final Path log;
+    private Process process;
+
+    private CastdProcess(Path repo, Path stateDir) {
+        this.repo = repo;
+        this.stateDir = stateDir;
+        this.log = stateDir.resolveSibling(stateDir.getFileName() + ".log");
+    }
+
+    /** The repository root: -Dphoenixcast.repo (set by the tests pom) or the parent of the working directory. */
+    public static Path repo() {
+        String configured = System.getProperty("phoenixcast.repo");
+        Path repo = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath().getParent();
+        return repo.toAbsolutePath().normalize();
+    }
+
+    /** Starts castd on a new temporary state directory and waits until castctl can reach it. */
+    public static CastdProcess start() throws IOException {
+        Path parent = Files.createTempDirectory("castd-it");
+        CastdProcess castd = new CastdProcess(repo(), parent.resolve("state"));
+        castd.startProcess();
+        return castd;
+    }
+
+    private void startProcess() throws IOException {
+        List<String> cmd = List.of(repo.resolve("bin/castd").toString(), "--state-dir", stateDir.toString());
+        process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Instant deadline = Instant.now().plus(START_TIMEOUT);
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) throw new IOException("castd exited with " + process.exitValue() + ":\n" + log());
+            if (castctl("status").succeeded()) return;
+            sleepBriefly();
+        }
+        throw new IOException("castd did not answer within " + START_TIMEOUT + ":\n" + log());
+    }
+
+    /** Starts castd again on the same state directory (after {@link #kill9()} or {@link #stop()}). */
+    public void restart() throws IOException {
+        if (process != null && process.isAlive()) stop();
+        startProcess();
+    }
+
+    /** SIGKILL: no shutdown hook runs; tests crash recovery. */
+    public void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM and wait: the orderly shutdown path. */
+    public void stop() {
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Runs bin/castctl --state-dir STATE ARGS… and returns its exit code and output. */
+    public ExecResult castctl(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/castctl").toString(), "--state-dir", stateDir.toString()));
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            byte[] err = p.getErrorStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new ExecResult(-1, "", "castctl timed out");
+            }
+            return new ExecResult(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return new ExecResult(-1, "", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new ExecResult(-1, "", "interrupted");
+        }
+    }
+
+    /** Like {@link #castctl} but fails the test when castctl does not exit 0. */
+    public String castctlOk(String... args) {
+        ExecResult r = castctl(args);
+        if (!r.succeeded()) throw new AssertionError("castctl " + String.join(" ", args) + " failed: " + r + "\ncastd log:\n" + log());
+        return r.stdout();
+    }
+
+    /** castd's log so far (for assertion messages). */
+    public String log() {
+        try {
+            return Files.exists(log) ? Files.readString(log) : "(no log)";
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (process != null && process.isAlive()) {
+                ExecResult sandboxes = castctl("sandbox", "list");
+                for (String line : sandboxes.stdout().lines().skip(1).toList()) {
+                    String name = line.split("\\s+")[0];
+                    if (!name.isEmpty()) castctl("sandbox", "rm", name);
+                }
+                stop();
+            }
+        } finally {
+            TestMounts.detachAllBeneath(stateDir.getParent());
+            TestMounts.deleteTree(stateDir.getParent());
+        }
+    }
+
+    private static void sleepBriefly() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
