@@ -56,6 +56,10 @@ public final class GuestChannel implements AutoCloseable {
     private final ReplyDirectory syscmd;
     private final ReplyDirectory replies;
     private String lastStatus;
+    /** Replies castd wrote, oldest first, with when; pruned by count and age (see {@link #pruneReplies}). */
+    private final java.util.LinkedHashMap<String, java.time.Instant> replyAges = new java.util.LinkedHashMap<>();
+    /** Replies kept per guest: far more than a guest waits for at once, far below the tmpfs inode bound. */
+    static final int MAX_KEPT_REPLIES = 512;
 
     private GuestChannel(ContainerName name, Path hostDrop, Path hostSyscmd, String dropDevice, String syscmdDevice,
                          DropDirectory drop, ReplyDirectory syscmd, ReplyDirectory replies) {
@@ -82,7 +86,13 @@ public final class GuestChannel implements AutoCloseable {
         DropDirectory drop = kernel.openDropDirectory(hostDrop);
         ReplyDirectory syscmd = kernel.openReplyDirectory(hostSyscmd);
         ReplyDirectory replies = syscmd.subdirectory("replies");
-        return new GuestChannel(name, hostDrop, hostSyscmd, dropDev, syscmdDev, drop, syscmd, replies);
+        GuestChannel channel = new GuestChannel(name, hostDrop, hostSyscmd, dropDev, syscmdDev, drop, syscmd, replies);
+        // Replies left from before a castd restart age from now.
+        java.time.Instant now = java.time.Instant.now();
+        for (String existing : replies.list()) {
+            if (!existing.startsWith(".")) channel.replyAges.put(existing, now);
+        }
+        return channel;
     }
 
     public ContainerName name() {
@@ -136,12 +146,39 @@ public final class GuestChannel implements AutoCloseable {
         return top != null && top.device().equals(device);
     }
 
+    /** Thread contract: replies are written by the worker and the watcher; the ages map is guarded. */
     public void writeReply(String replyName, String content) throws LinuxException {
         replies.writeAtomically(replyName, content.getBytes(StandardCharsets.UTF_8), 0444);
+        synchronized (replyAges) {
+            replyAges.remove(replyName);
+            replyAges.put(replyName, java.time.Instant.now());
+        }
+        pruneReplies(java.time.Instant.MIN);
+    }
+
+    /**
+     * Removes the oldest replies beyond {@value #MAX_KEPT_REPLIES} and every reply written before
+     * {@code olderThan}, so the bounded /syscmd tmpfs never fills with answers nobody reads.
+     */
+    public void pruneReplies(java.time.Instant olderThan) throws LinuxException {
+        List<String> doomed = new java.util.ArrayList<>();
+        synchronized (replyAges) {
+            var it = replyAges.entrySet().iterator();
+            while (it.hasNext()) {
+                var e = it.next();
+                if (replyAges.size() - doomed.size() <= MAX_KEPT_REPLIES && !e.getValue().isBefore(olderThan)) break;
+                doomed.add(e.getKey());
+                it.remove();
+            }
+        }
+        for (String name : doomed) replies.remove(name);
     }
 
     public void removeReply(String replyName) throws LinuxException {
         replies.remove(replyName);
+        synchronized (replyAges) {
+            replyAges.remove(replyName);
+        }
     }
 
     /** Writes /syscmd/status when its content changed. */

@@ -128,6 +128,7 @@ final class Worker implements Runnable {
             for (GuestChannel c : channels.all()) {
                 attach(c);
                 intake.scan(c);
+                pruneReplies(c);
             }
         }
         drainQueue();
@@ -195,6 +196,14 @@ final class Worker implements Runnable {
                 log.warn("container={} cannot attach /.syscmd or /syscmd: {}", channel.name(), e.getMessage());
             }
         });
+    }
+
+    private void pruneReplies(GuestChannel channel) {
+        try {
+            channel.pruneReplies(clock.instant().minus(config.replyRetention()));
+        } catch (IOException e) {
+            log.warn("container={} cannot prune replies: {}", channel.name(), e.getMessage());
+        }
     }
 
     private void installCommands() {

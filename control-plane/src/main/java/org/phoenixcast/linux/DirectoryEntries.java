@@ -14,6 +14,13 @@ import java.util.List;
 final class DirectoryEntries {
     private DirectoryEntries() {}
 
+    /** Entry names decoded as UTF-8 (invalid bytes become U+FFFD), without "." and "..". */
+    static List<String> names(Fd dir) throws LinuxException {
+        List<String> names = new java.util.ArrayList<>();
+        for (byte[] raw : rawNames(dir)) names.add(new String(raw, java.nio.charset.StandardCharsets.UTF_8));
+        return names;
+    }
+
     static List<byte[]> rawNames(Fd dir) throws LinuxException {
         List<byte[]> names = new ArrayList<>();
         try (Fd listing = Kernel.openat(dir, ".", Kernel.O_RDONLY | Kernel.O_DIRECTORY, 0)) {

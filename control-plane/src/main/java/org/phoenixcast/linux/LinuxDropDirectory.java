@@ -29,9 +29,7 @@ public final class LinuxDropDirectory implements DropDirectory {
 
     @Override
     public List<String> list() throws LinuxException {
-        List<String> names = new ArrayList<>();
-        for (byte[] raw : DirectoryEntries.rawNames(dir)) names.add(new String(raw, StandardCharsets.UTF_8));
-        return names;
+        return DirectoryEntries.names(dir);
     }
 
     @Override

@@ -25,6 +25,11 @@ public final class LinuxReplyDirectory implements ReplyDirectory {
     }
 
     @Override
+    public java.util.List<String> list() throws LinuxException {
+        return DirectoryEntries.names(dir);
+    }
+
+    @Override
     public void writeAtomically(String name, byte[] content, int mode) throws LinuxException {
         DirectoryEntries.requireName(name);
         byte[] nonce = new byte[8];

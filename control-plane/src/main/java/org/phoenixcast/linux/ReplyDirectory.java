@@ -7,6 +7,9 @@ package org.phoenixcast.linux;
  * replaced, never followed.
  */
 public interface ReplyDirectory extends AutoCloseable {
+    /** Names of the entries (UTF-8 decoded, invalid bytes as U+FFFD). */
+    java.util.List<String> list() throws LinuxException;
+
     void writeAtomically(String name, byte[] content, int mode) throws LinuxException;
 
     void remove(String name) throws LinuxException;

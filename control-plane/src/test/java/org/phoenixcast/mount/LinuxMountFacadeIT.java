@@ -187,7 +187,7 @@ class LinuxMountFacadeIT {
     }
 
     @Test
-    void controlTmpfsIsIdempotentAndNeverAShareSource() throws Exception {
+    void controlTmpfsIsIdempotentAndNeverAGuestShareSource() throws Exception {
         Path control = hostDir.resolve("control");
         String device = facade.ensureTmpfs(control, 1 << 20, 64, 0711);
         try {
@@ -197,12 +197,20 @@ class LinuxMountFacadeIT {
             String line = hostMountinfo().lines().filter(l -> l.contains(" " + control + " ")).findFirst().orElseThrow();
             assertThat(line).contains(" - tmpfs phoenix-cast ").contains("nosuid").contains("nodev").contains("size=1024k");
             Files.createDirectory(control.resolve("sub"));
-            TestContainer c = container();
-            ContainerHandle h = open(c);
-            for (Path source : List.of(control, control.resolve("sub"))) {
-                assertThatThrownBy(() -> facade.inject(h, hostSpec(source, "/x", Access.READ_ONLY)))
+            // The admin-trusted host side may place castd's control tmpfs (that is how /.syscmd
+            // reaches a guest), but a guest can never pass it on: as a guest source it is refused.
+            TestContainer owner = container();
+            TestContainer other = container();
+            ContainerHandle o = open(owner);
+            ContainerHandle r = open(other);
+            facade.inject(o, hostSpec(control, "/ctl", Access.READ_WRITE));
+            String before = other.mountinfo();
+            for (String source : List.of("/ctl", "/ctl/sub")) {
+                assertThatThrownBy(() -> facade.inject(r, new MountSpec(new MountSource.GuestFolder(o, GuestPath.parse(source)),
+                        GuestPath.parse("/x"), Access.READ_ONLY, false)))
                         .isInstanceOf(MountRefused.class).hasMessageContaining("control directory");
             }
+            assertThat(other.mountinfo()).isEqualTo(before);
         } finally {
             facade.removeTmpfs(control);
         }
