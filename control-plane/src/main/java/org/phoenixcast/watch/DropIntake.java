@@ -59,8 +59,11 @@ public final class DropIntake {
         return queued;
     }
 
-    /** Takes one entry; true when a request was queued. */
-    public boolean take(GuestChannel channel, String untrustedName) {
+    /**
+     * Takes one entry; true when a request was queued. Synchronized: the watcher thread and the
+     * worker's resync scan may meet on the same file, and it must be queued once.
+     */
+    public synchronized boolean take(GuestChannel channel, String untrustedName) {
         if (RequestName.isTemporary(untrustedName)) return false;
         ContainerName container = channel.name();
         RequestName name;
@@ -82,18 +85,22 @@ public final class DropIntake {
             if (e.errno() != 2) log.warn("container={} cannot read {}: {}", container, Printable.quote(untrustedName), e.getMessage());
             return false;
         }
-        boolean queuedNow = db.transaction(tx -> {
-            if (queue.isKnown(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos())) return false;
-            queue.enqueue(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos(), body);
-            return true;
-        });
+        boolean known = db.transaction(tx -> queue.isKnown(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos()));
+        if (!known) {
+            // A stale reply of the same name goes first: once the row commits the worker may answer at once.
+            try {
+                channel.removeReply(name.replyName());
+            } catch (LinuxException e) {
+                log.warn("container={} cannot remove stale reply {}: {}", container, name.replyName(), e.getMessage());
+            }
+            db.transaction(tx -> queue.enqueue(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos(), body));
+        }
         try {
-            channel.removeReply(name.replyName());
             channel.drop().remove(untrustedName);
         } catch (LinuxException e) {
             log.warn("container={} cannot remove {}: {}", container, untrustedName, e.getMessage());
         }
-        return queuedNow;
+        return !known;
     }
 
     private void refuse(GuestChannel channel, RequestName name, String untrustedName, String reason) {
