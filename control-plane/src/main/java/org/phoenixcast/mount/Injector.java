@@ -59,6 +59,23 @@ final class Injector {
         }
     }
 
+    /** See {@link MountFacade#findPlaced}. */
+    java.util.OptionalLong findPlaced(LinuxContainerHandle receiver, MountSpec spec) throws IOException, MountRefused {
+        GuestPath target = spec.unsafeTarget();
+        if (target.isRoot()) return java.util.OptionalLong.empty();
+        requireAlive(receiver, "receiver");
+        NamespaceSteps.Clone clone = cloneSource(spec.source());
+        clone.tree().close();
+        try {
+            long id = ns.inside(receiver.pidfd(), () -> NamespaceSteps.mountedSource(receiver.root(), target.value(), clone.stat()));
+            return id < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(id);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
     private NamespaceSteps.Clone cloneSource(MountSource source) throws IOException, MountRefused {
         if (source instanceof MountSource.HostPath host) {
             Path path = host.path();

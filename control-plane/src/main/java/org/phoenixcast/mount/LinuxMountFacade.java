@@ -98,6 +98,11 @@ public final class LinuxMountFacade implements MountFacade {
     }
 
     @Override
+    public java.util.OptionalLong findPlaced(ContainerHandle receiver, MountSpec spec) throws IOException, MountRefused {
+        return injector.findPlaced(linux(receiver), spec);
+    }
+
+    @Override
     public void detach(ContainerHandle receiver, GuestPath unsafeTarget, long mountId) throws IOException {
         injector.detach(linux(receiver), unsafeTarget, mountId);
     }

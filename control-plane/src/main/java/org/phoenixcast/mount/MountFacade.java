@@ -31,6 +31,13 @@ public interface MountFacade extends AutoCloseable {
     long inject(ContainerHandle receiver, MountSpec spec) throws IOException, MountRefused;
 
     /**
+     * Finds a mount of {@code spec.source()} already on top of {@code spec.unsafeTarget()} in the
+     * receiver (its root is the very source directory), so that recovery after a crash between
+     * move_mount and recording it adopts the mount instead of stacking a second one.
+     */
+    java.util.OptionalLong findPlaced(ContainerHandle receiver, MountSpec spec) throws IOException, MountRefused;
+
+    /**
      * Detaches (MNT_DETACH) the mount with {@code mountId} whose mount point is {@code unsafeTarget}
      * in the receiver. Does nothing if that mount is no longer there. Never unmounts another mount.
      */

@@ -103,6 +103,26 @@ final class NamespaceSteps {
     }
 
     /**
+     * The id of the mount on top of {@code unsafeTarget} when that mount's root is the directory
+     * (device, inode) {@code source}; -1 otherwise (nothing mounted there, or something else).
+     * The target must be a mount root: its mount id differs from its parent directory's, so a
+     * directory that merely is the source (a container rooted in the host's tree) never counts.
+     */
+    static long mountedSource(Fd root, String unsafeTarget, Stat source) throws LinuxException {
+        String parent = unsafeTarget.substring(0, Math.max(1, unsafeTarget.lastIndexOf('/')));
+        try (Fd target = Kernel.openat2(root, unsafeTarget, DIR_PATH, TARGET_RESOLVE);
+             Fd above = Kernel.openat2(root, parent, DIR_PATH, TARGET_RESOLVE)) {
+            Stat t = Kernel.stat(target);
+            boolean sameDirectory = t.inode() == source.inode() && t.devMajor() == source.devMajor()
+                    && t.devMinor() == source.devMinor();
+            return sameDirectory && t.mountId() != Kernel.stat(above).mountId() ? t.mountId() : -1;
+        } catch (LinuxException e) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ELOOP || e.errno() == Errno.ENOTDIR) return -1;
+            throw e;
+        }
+    }
+
+    /**
      * Detaches the mount on top of {@code unsafeTarget} if and only if its id is
      * {@code mountId}. The unmount goes through the fd we checked, named via the HOST's procfs
      * ({@code hostProc}, opened before entering): "thread-self/fd/N" relative to a cwd in the

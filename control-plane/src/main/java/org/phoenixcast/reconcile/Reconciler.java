@@ -36,6 +36,8 @@ import org.slf4j.MDC;
  */
 public final class Reconciler {
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+    /** mount_id of a placed_mount row written before move_mount: the intent, not yet a mount. */
+    static final long PENDING = 0;
 
     private final Database db;
     private final SharingStore sharing;
@@ -97,11 +99,18 @@ public final class Reconciler {
         }
         Map<GuestPath, DesiredMounts.Desired> want = desired.forReceiver(receiver, state, registry.running());
         Map<GuestPath, PlacedMount> have = new HashMap<>();
-        for (PlacedMount p : state.placedIn(receiver)) {
+        for (PlacedMount placed : state.placedIn(receiver)) {
+            PlacedMount p = placed.mountId() == PENDING && placed.receiverPid() == handle.pid()
+                    ? adoptPending(receiver, handle, placed, table) : placed;
             boolean present = p.receiverPid() == handle.pid() && table.stream()
                     .anyMatch(m -> m.mountId() == p.mountId() && m.mountPoint().equals(p.target().value()));
             if (present) {
                 have.put(p.target(), p);
+            } else if (p.mountId() == PENDING) {
+                db.transaction(tx -> {
+                    sharing.forgetPlaced(tx.dsl(), receiver, p.target());
+                    return null;
+                });
             } else {
                 log.info("container={} mount of {} at {} is gone (unmounted by the guest or the guest restarted)",
                         receiver, p.source(), p.target());
@@ -147,6 +156,12 @@ public final class Reconciler {
         String key = receiver + " " + d.target();
         try {
             MountSource source = sourceOf(d.source());
+            // Intent first: a crash between move_mount and the commit below leaves a PENDING row,
+            // and recovery adopts the mount already there instead of stacking a second one.
+            db.transaction(tx -> {
+                sharing.recordPlaced(tx.dsl(), new PlacedMount(receiver, d.target(), d.source(), d.access(), PENDING, handle.pid()));
+                return null;
+            });
             long mountId = kernel.inject(handle, new MountSpec(source, d.target(), d.access(), false));
             PlacedMount placed = new PlacedMount(receiver, d.target(), d.source(), d.access(), mountId, handle.pid());
             lastFailure.remove(key);
@@ -160,6 +175,10 @@ public final class Reconciler {
             });
             return event;
         } catch (MountRefused | IOException e) {
+            db.transaction(tx -> {
+                sharing.forgetPlaced(tx.dsl(), receiver, d.target());
+                return null;
+            });
             String reason = e.getMessage();
             MountEvent event = new MountEvent(MountEvent.Kind.FAILED, receiver, d.source(), d.target(), d.access(), reason);
             if (!reason.equals(lastFailure.put(key, reason))) {
@@ -171,6 +190,34 @@ public final class Reconciler {
             }
             return event;
         }
+    }
+
+    /**
+     * A PENDING row means castd stopped between placing a mount and recording it. If the share's
+     * source is on top of the target with the recorded access, adopt that mount; otherwise the
+     * row is dropped and the normal pass mounts it.
+     */
+    private PlacedMount adoptPending(ContainerName receiver, ContainerHandle handle, PlacedMount p, List<MountInfo> table) {
+        try {
+            var found = kernel.findPlaced(handle, new MountSpec(sourceOf(p.source()), p.target(), p.access(), false));
+            if (found.isPresent()) {
+                long id = found.getAsLong();
+                boolean accessMatches = table.stream().anyMatch(m -> m.mountId() == id
+                        && m.readOnly() == (p.access() == org.phoenixcast.model.Access.READ_ONLY));
+                if (accessMatches) {
+                    PlacedMount adopted = new PlacedMount(receiver, p.target(), p.source(), p.access(), id, p.receiverPid());
+                    db.transaction(tx -> {
+                        sharing.recordPlaced(tx.dsl(), adopted);
+                        return null;
+                    });
+                    log.info("container={} adopted mount {} of {} at {} placed before a restart", receiver, id, p.source(), p.target());
+                    return adopted;
+                }
+            }
+        } catch (IOException | MountRefused e) {
+            log.warn("container={} cannot check pending mount at {}: {}", receiver, p.target(), e.getMessage());
+        }
+        return p;
     }
 
     private MountSource sourceOf(SourceRef source) throws MountRefused {
