@@ -17,12 +17,21 @@ public final class AdminClient {
         this.socket = socket;
     }
 
+    /** castd's socket does not answer: castd is not running, or runs with another state directory. */
+    public static final class CastdUnreachable extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        CastdUnreachable(String message, IOException cause) {
+            super(message, cause);
+        }
+    }
+
     public AdminResponse call(AdminRequest request) throws IOException {
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             try {
                 channel.connect(UnixDomainSocketAddress.of(socket));
             } catch (IOException e) {
-                throw new IOException("castd is not running (cannot connect to " + socket + ": " + e.getMessage() + ")", e);
+                throw new CastdUnreachable("castd is not running (cannot connect to " + socket + ": " + e.getMessage() + ")", e);
             }
             ByteBuffer out = ByteBuffer.wrap((AdminServer.JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
             while (out.hasRemaining()) channel.write(out);

@@ -12,6 +12,9 @@ import picocli.CommandLine.Option;
  * {@link ControlPlane}. Exit codes: 0 done, 1 refused or failed (one line on stderr), 2 usage.
  */
 public final class AdminCommands {
+    /** Exit code when castd cannot be reached. */
+    public static final int UNREACHABLE = 3;
+
     private AdminCommands() {}
 
     /** What a command can reach: in castd the control plane and input text; in castctl the client. */
@@ -21,7 +24,8 @@ public final class AdminCommands {
         }
     }
 
-    @Command(name = "castctl", mixinStandardHelpOptions = true, version = "phoenix-cast 0.1.0",
+    @Command(name = "castctl", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+            version = "phoenix-cast 0.1.0",
             description = "Administer a running castd: containers, host publications, state and history.",
             subcommands = {ContainerCommands.class, ShareCommands.Publish.class, ShareCommands.Unpublish.class,
                     StatusCommands.Status.class, StatusCommands.History.class, IniCommands.Import.class,
@@ -49,7 +53,7 @@ public final class AdminCommands {
         CommandLine cl = new CommandLine(new Root(), new ContextFactory(context));
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("castctl: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            return 1;
+            return e instanceof AdminClient.CastdUnreachable ? UNREACHABLE : 1;
         });
         return cl;
     }

@@ -15,8 +15,6 @@ import picocli.CommandLine;
  * Exit codes: 0 done, 1 refused or failed, 2 usage, 3 castd not reachable.
  */
 public final class Castctl {
-    static final int UNREACHABLE = 3;
-
     private Castctl() {}
 
     public static void main(String[] args) {
@@ -45,7 +43,7 @@ public final class Castctl {
             return 2;
         } catch (IOException e) {
             System.err.println("castctl: " + e.getMessage());
-            return UNREACHABLE;
+            return e instanceof AdminClient.CastdUnreachable ? AdminCommands.UNREACHABLE : 1;
         }
     }
 }
