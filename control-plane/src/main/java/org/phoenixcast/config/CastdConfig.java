@@ -46,14 +46,28 @@ public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Durat
         CastdConfig d = defaults(state.toAbsolutePath());
         List<GuestPath> forbidden = new ArrayList<>();
         for (String item : p.getProperty("forbidden-targets", "").split(",")) {
-            if (!item.isBlank()) forbidden.add(GuestPath.parse(item.trim()));
+            if (item.isBlank()) continue;
+            try {
+                forbidden.add(GuestPath.parse(item.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("castd.conf: forbidden-targets: " + e.getMessage(), e);
+            }
         }
         return new CastdConfig(d.stateDir(), forbidden,
                 Duration.ofSeconds(number(p, "resync-seconds", d.resyncInterval().toSeconds())),
                 number(p, "drop-max-bytes", d.dropMaxBytes()), number(p, "drop-max-inodes", d.dropMaxInodes()),
-                (int) number(p, "request-max-bytes", d.requestMaxBytes()),
-                (int) number(p, "request-max-lines", d.requestMaxLines()),
+                intNumber(p, "request-max-bytes", d.requestMaxBytes()),
+                intNumber(p, "request-max-lines", d.requestMaxLines()),
                 Duration.ofSeconds(number(p, "reply-retention-seconds", d.replyRetention().toSeconds())));
+    }
+
+    private static int intNumber(Properties p, String key, int fallback) {
+        long n = number(p, key, fallback);
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("castd.conf: " + key + " must be a positive integer at most "
+                    + Integer.MAX_VALUE + ", not '" + p.getProperty(key) + "'");
+        }
+        return (int) n;
     }
 
     private static long number(Properties p, String key, long fallback) {

@@ -94,10 +94,11 @@ public final class CommandParser {
     }
 
     private static Command showcast(List<String> args) {
-        if (args.equals(List.of("-a"))) return new Command.Showcast(true);
-        rejectOptions(args);
-        arity("showcast [-a]", args, 0, 0);
-        return new Command.Showcast(false);
+        boolean all = !args.isEmpty() && args.get(0).equals("-a");
+        List<String> rest = all ? args.subList(1, args.size()) : args;
+        rejectOptions(rest);
+        arity("showcast [-a]", rest, 0, 0);
+        return new Command.Showcast(all);
     }
 
     private static void rejectOptions(List<String> args) {

@@ -8,12 +8,16 @@ import java.util.List;
  */
 public record Reply(boolean ok, String reason, List<String> output) {
 
+    public Reply {
+        reason = oneLine(reason);
+    }
+
     public static Reply ok(List<String> output) {
         return new Reply(true, "", output);
     }
 
     public static Reply error(String reason) {
-        return new Reply(false, oneLine(reason), List.of());
+        return new Reply(false, reason, List.of());
     }
 
     public String render() {
