@@ -72,24 +72,25 @@ public final class Reconciler {
                 });
             }
         }
-        for (ContainerName receiver : running) events.addAll(reconcile(receiver));
+        // One snapshot serves every receiver: a receiver's desired mounts do not depend on the
+        // placed mounts of another, and each receiver's own placed rows change only below.
+        for (ContainerName receiver : running) events.addAll(reconcile(receiver, state));
         return events;
     }
 
-    public List<MountEvent> reconcile(ContainerName receiver) {
+    private List<MountEvent> reconcile(ContainerName receiver, SharingState state) {
         Optional<ContainerHandle> handle = registry.handle(receiver);
         if (handle.isEmpty()) return List.of();
         MDC.put("container", receiver.value());
         try {
-            return reconcile(receiver, handle.get());
+            return reconcile(receiver, handle.get(), state);
         } finally {
             MDC.remove("container");
         }
     }
 
-    private List<MountEvent> reconcile(ContainerName receiver, ContainerHandle handle) {
+    private List<MountEvent> reconcile(ContainerName receiver, ContainerHandle handle, SharingState state) {
         List<MountEvent> events = new ArrayList<>();
-        SharingState state = db.transaction(tx -> sharing.read(tx.dsl()));
         List<MountInfo> table;
         try {
             table = kernel.mountTable(handle);
