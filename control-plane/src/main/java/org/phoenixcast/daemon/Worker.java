@@ -144,15 +144,15 @@ final class Worker implements Runnable {
         int served = 0;
         while (running && served < BATCH) {
             List<ContainerName> waiting = db.transaction(tx -> queue.containersWithQueued(tx.dsl()));
-            if (waiting.isEmpty()) return;
+            if (waiting.isEmpty()) break;
             for (ContainerName name : waiting) {
                 Optional<QueuedRequest> next = db.transaction(tx -> queue.oldestQueued(tx.dsl(), name));
                 if (next.isEmpty()) continue;
                 processor.process(next.get(), channels.get(name));
                 served++;
             }
-            writeStatuses();
         }
+        if (served > 0) writeStatuses();
         if (served >= BATCH) poke();
     }
 

@@ -111,7 +111,9 @@ public final class RequestProcessor {
                 lines = List.of();
                 results.add(refuse(tx.dsl(), request, verbWord, "", e.getMessage()));
             }
-            for (String line : lines) {
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
+                boolean more = i + 1 < lines.size();
                 if (verb.isEmpty()) {
                     results.add(refuse(tx.dsl(), request, verbWord, line, "unknown command '" + verbWord
                             + "': use caston, castoff, castblock, showcast, cast or ucast"));
@@ -119,7 +121,7 @@ public final class RequestProcessor {
                     results.add(refuse(tx.dsl(), request, verbWord, line, verbWord + " is disabled for this container"));
                 } else {
                     results.add(decideLine(tx.dsl(), request, verb.get(), line, state));
-                    state = sharing.read(tx.dsl());
+                    if (more) state = sharing.read(tx.dsl()); // the next line sees this one's changes
                 }
             }
             String provisional = String.join("", results.stream().map(r -> r.reply().render()).toList());

@@ -85,16 +85,18 @@ public final class DropIntake {
             if (e.errno() != 2) log.warn("container={} cannot read {}: {}", container, Printable.quote(untrustedName), e.getMessage());
             return false;
         }
-        boolean known = db.transaction(tx -> queue.isKnown(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos()));
-        if (!known) {
-            // A stale reply of the same name goes first: once the row commits the worker may answer at once.
+        boolean known = db.transaction(tx -> {
+            if (queue.isKnown(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos())) return true;
+            // A stale reply of the same name goes before the commit: once the row commits the
+            // worker may answer at once. (A known file's reply, if any, is the real one: kept.)
             try {
                 channel.removeReply(name.replyName());
             } catch (LinuxException e) {
                 log.warn("container={} cannot remove stale reply {}: {}", container, name.replyName(), e.getMessage());
             }
-            db.transaction(tx -> queue.enqueue(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos(), body));
-        }
+            queue.enqueue(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos(), body);
+            return false;
+        });
         try {
             channel.drop().remove(untrustedName);
         } catch (LinuxException e) {
