@@ -71,6 +71,24 @@ class LifecycleIT {
     }
 
     @Test
+    void aContainerRegisteredAgainUnderItsNameAfterARestartGetsItsAcceptedSharesBack() throws IOException {
+        Guest owner = session.sandbox("sbx");
+        String name = CastSession.uniqueName("rcv");
+        String source = owner.name() + ":/srv/data";
+        assertThat(owner.sh("mkdir -p /srv/data && echo again > /srv/data/f && /syscmd/cast /srv/data " + name)
+                .exitCode()).isZero();
+        try (Guest first = Guest.container(session.castd(), name, Shell.BUSYBOX)) {
+            assertThat(first.sh("/syscmd/caston " + source).exitCode()).isZero();
+            assertThat(first.sh("cat /srv/data/f").stdout()).isEqualTo("again\n");
+        }
+        try (Guest second = Guest.container(session.castd(), name, Shell.BUSYBOX, Guest.Registration.CASTCTL)) {
+            await("the accepted share mounts in the new container").atMost(Guest.SETTLE)
+                    .until(() -> second.sh("cat /srv/data/f").stdout(), "again\n"::equals);
+            assertThat(second.sh("/syscmd/showcast")).isEqualTo(new ExecResult(0, source + " /srv/data rw\n", ""));
+        }
+    }
+
+    @Test
     void stoppingTheOwnerDetachesItsShareAndStartingItReattaches() throws IOException {
         Guest owner = session.sandbox("sbx");
         Guest receiver = session.container("rcv", Shell.DASH);
