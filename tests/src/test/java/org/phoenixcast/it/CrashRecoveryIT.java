@@ -1,0 +1,343 @@
+package org.phoenixcast.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import org.assertj.core.api.SoftAssertions;
+import org.jooq.Record;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.phoenixcast.it.support.CastdJson;
+import org.phoenixcast.it.support.CastdProcess;
+import org.phoenixcast.it.support.DropGuest;
+import org.phoenixcast.it.support.RequiresRoot;
+import org.phoenixcast.it.support.UnshareContainer;
+import org.phoenixcast.store.Database;
+
+/**
+ * castd killed with SIGKILL while guests flood it, then restarted on the same state: no request
+ * is lost, none is applied twice, every one gets its reply, and the mounts converge to what the
+ * database says, with no target mounted twice. Three busybox containers: a and b fire bursts,
+ * all three own folders the others offer and accept.
+ */
+@RequiresRoot(tools = {"unshare", "nsenter", "mount", "umount", "pivot_root", "busybox"})
+class CrashRecoveryIT {
+    private static final List<String> NAMES = List.of("a", "b", "c");
+    private static final List<String> VERBS = List.of("cast", "ucast", "caston", "castoff");
+    /** Requests per guest and round; the drop tmpfs holds 1,024 inodes, so a dead castd never fills it. */
+    private static final int BURST = 300;
+    private static final int ROUNDS = 3;
+    private static final int FOLDERS = 3;
+    /** Generous: a restart plus a backlog of ~2,000 requests on a loaded 2-core machine. */
+    private static final Duration DRAIN = Duration.ofSeconds(90);
+
+    private final Random random = new Random();
+    private final long seed = random.nextLong();
+    private CastdProcess castd;
+    private final List<UnshareContainer> containers = new ArrayList<>();
+    private final Map<String, DropGuest> guests = new LinkedHashMap<>();
+
+    @BeforeEach
+    void startCastdAndThreeContainers() throws IOException {
+        random.setSeed(seed);
+        castd = CastdProcess.start();
+        for (String name : NAMES) {
+            UnshareContainer c = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, name);
+            containers.add(c);
+            DropGuest g = DropGuest.registered(castd, name, c);
+            guests.put(name, g);
+            StringBuilder setup = new StringBuilder("set -eu\n");
+            for (int k = 0; k < FOLDERS; k++) {
+                setup.append("mkdir -p /srv/s").append(k).append(" && echo ").append(name).append(":/srv/s").append(k)
+                        .append(" > /srv/s").append(k).append("/owner\n");
+            }
+            g.shOk(setup.toString());
+        }
+    }
+
+    @AfterEach
+    void stopEverything() throws IOException {
+        try {
+            if (castd != null) castd.close();
+        } finally {
+            containers.forEach(UnshareContainer::close);
+        }
+    }
+
+    @Test
+    void neitherLosesNorRepeatsRequestsWhenKilledDuringBursts() throws Exception {
+        Map<String, List<String>> sent = new TreeMap<>();  // guest -> request file names
+        for (int round = 0; round < ROUNDS; round++) {
+            Map<String, Map<String, String>> bursts = new LinkedHashMap<>();
+            for (String requester : List.of("a", "b")) {
+                bursts.put(requester, burst(requester, round));
+                sent.computeIfAbsent(requester, k -> new ArrayList<>()).addAll(bursts.get(requester).keySet());
+            }
+            List<CompletableFuture<Void>> writers = bursts.entrySet().stream()
+                    .map(e -> CompletableFuture.runAsync(() -> drop(guests.get(e.getKey()), e.getValue()))).toList();
+            // A random moment during the burst: after 0 to ~2/3 of this round's replies.
+            int killAfter = random.nextInt(BURST * 4 / 3);
+            String prefix = "r" + round + "x";
+            await("round " + round + ": " + killAfter + " replies before the kill").atMost(DRAIN)
+                    .pollInterval(Duration.ofMillis(5)).until(() -> repliesWithPrefix(prefix) >= killAfter);
+            castd.kill9();
+            castd.restart();
+            for (CompletableFuture<Void> w : writers) w.get();
+        }
+
+        await("queue drained and every request answered").atMost(DRAIN).pollInterval(Duration.ofMillis(500))
+                .until(() -> missingReplies(sent).isEmpty() && CastdJson.queued(castd) == 0);
+
+        SoftAssertions soft = new SoftAssertions();
+        for (String g : sent.keySet()) {
+            soft.assertThat(guests.get(g).dropEntries()).as(g + "'s drop directory").isEmpty();
+        }
+        assertRepliesAreSingleBlocks(soft, sent);
+        assertOneOutcomePerRequestInHistory(soft, sent);
+        awaitMountsConverged();
+        assertMountsMatchStatusAndGuests(soft);
+        soft.assertAll();
+
+        castd.stop();
+        assertOneQueueRowAndOneOutcomePerRequestInTheDatabase(sent);
+        castd.restart();
+        awaitMountsConverged();
+        SoftAssertions afterReopen = new SoftAssertions();
+        assertMountsMatchStatusAndGuests(afterReopen);
+        afterReopen.assertThat(CastdJson.queued(castd)).isZero();
+        afterReopen.assertAll();
+    }
+
+    @Test
+    void repliesAfterRestartToARequestInFlightWhenCastdDied() throws Exception {
+        DropGuest a = guests.get("a");
+        // A backlog ahead of it keeps the worker busy, so the last request is queued but not decided.
+        Map<String, String> requests = burst("a", 9);
+        List<String> backlog = List.copyOf(requests.keySet());
+        String inFlight = "caston.inflight";
+        String line = "c:/srv/inflight-" + Long.toUnsignedString(seed, 36);
+        requests.put(inFlight, line);
+        a.clearReply(inFlight);
+        drop(a, requests);
+        await("in-flight request taken from the drop directory").atMost(DRAIN).pollInterval(Duration.ofMillis(2))
+                .until(() -> !a.dropEntries().contains(inFlight));
+        boolean answeredBeforeKill = Files.exists(a.hostReplies().resolve(inFlight));
+        castd.kill9();
+        assertThat(answeredBeforeKill).as("the request was still in flight at the kill (the backlog was too short)")
+                .isFalse();
+        assertThat(a.hostReplies().resolve(inFlight)).doesNotExist();
+
+        castd.restart();
+        String reply = a.awaitReply(inFlight, DRAIN);
+
+        assertThat(reply).startsWith("ok\naccepted " + line + "; it is not offered to you yet");
+        await("backlog answered").atMost(DRAIN).until(() -> missingReplies(Map.of("a", backlog)).isEmpty()
+                && CastdJson.queued(castd) == 0);
+        assertThat(CastdJson.history(castd)).filteredOn(r -> r.container().equals("a") && r.verb().equals("caston")
+                && r.arguments().equals(line)).as("applied exactly once").hasSize(1);
+        assertThat(CastdJson.status(castd).get("acceptances").toString()).contains(line);
+    }
+
+    // ---- the burst ------------------------------------------------------------------------------
+
+    /**
+     * {@link #BURST} one-line requests with tags unique across rounds: mixed verbs on a few
+     * folders of the three guests. Returns file name -> line, in sending order.
+     */
+    private Map<String, String> burst(String requester, int round) {
+        List<String> others = NAMES.stream().filter(n -> !n.equals(requester)).toList();
+        Map<String, String> requests = new LinkedHashMap<>();
+        for (int i = 0; i < BURST; i++) {
+            String verb = VERBS.get(random.nextInt(VERBS.size()));
+            String other = others.get(random.nextInt(others.size()));
+            int k = random.nextInt(FOLDERS);
+            String line = switch (verb) {
+                case "cast" -> "/srv/s" + k + " " + other + ":/mnt/" + requester + "-s" + k;
+                case "ucast" -> "/srv/s" + k + " " + other;
+                default -> other + ":/srv/s" + k;
+            };
+            requests.put(verb + ".r" + round + "x" + requester + i, line);
+        }
+        return requests;
+    }
+
+    /**
+     * Drops the requests into the guest's drop tmpfs through its host side (the same tmpfs castd
+     * watches), each written to a dot-name and renamed: atomic, as the guest commands do. The
+     * drop tmpfs (1 MiB) holds only ~256 one-page files: while castd lags or is dead the writer
+     * gets ENOSPC and, like a patient guest, retries until castd has taken some.
+     */
+    private static void drop(DropGuest guest, Map<String, String> requests) {
+        for (var e : requests.entrySet()) {
+            await("room in " + guest + "'s drop directory for " + e.getKey()).atMost(DRAIN)
+                    .pollInterval(Duration.ofMillis(5)).until(() -> tryDrop(guest, e.getKey(), e.getValue()));
+        }
+    }
+
+    private static boolean tryDrop(DropGuest guest, String file, String line) throws IOException {
+        Path tmp = guest.hostDrop().resolve("." + file);
+        try {
+            Files.writeString(tmp, line + "\n");
+        } catch (IOException full) {
+            Files.deleteIfExists(tmp);
+            if (String.valueOf(full.getMessage()).contains("No space left")) return false;
+            throw full;
+        }
+        Files.move(tmp, guest.hostDrop().resolve(file), StandardCopyOption.ATOMIC_MOVE);
+        return true;
+    }
+
+    private int repliesWithPrefix(String prefix) throws IOException {
+        int n = 0;
+        for (String g : List.of("a", "b")) {
+            try (var s = Files.list(guests.get(g).hostReplies())) {
+                n += (int) s.filter(p -> p.getFileName().toString().contains("." + prefix)).count();
+            }
+        }
+        return n;
+    }
+
+    private List<String> missingReplies(Map<String, List<String>> sent) {
+        List<String> missing = new ArrayList<>();
+        sent.forEach((g, files) -> {
+            for (String f : files) if (!Files.exists(guests.get(g).hostReplies().resolve(f))) missing.add(g + ":" + f);
+        });
+        return missing;
+    }
+
+    // ---- assertions -----------------------------------------------------------------------------
+
+    /** One request line, one reply block: "ok" or "error: …" first, and no second status line. */
+    private void assertRepliesAreSingleBlocks(SoftAssertions soft, Map<String, List<String>> sent) throws IOException {
+        for (var e : sent.entrySet()) {
+            for (String f : e.getValue()) {
+                List<String> lines = Files.readAllLines(guests.get(e.getKey()).hostReplies().resolve(f));
+                soft.assertThat(lines).as(e.getKey() + " reply " + f).isNotEmpty();
+                if (lines.isEmpty()) continue;
+                soft.assertThat(lines.get(0)).as(f).matches("ok|error: .*");
+                soft.assertThat(lines.subList(1, lines.size())).as(f + ": a single reply block")
+                        .noneMatch(l -> l.equals("ok") || l.startsWith("error: "));
+            }
+        }
+    }
+
+    /** Each request is one line, so exactly one guest-verb history row each: as many rows as requests. */
+    private void assertOneOutcomePerRequestInHistory(SoftAssertions soft, Map<String, List<String>> sent) {
+        Map<String, Long> rows = CastdJson.history(castd).stream()
+                .filter(r -> sent.containsKey(r.container()) && VERBS.contains(r.verb()))
+                .collect(Collectors.groupingBy(r -> r.container() + " " + r.verb(), TreeMap::new, Collectors.counting()));
+        Map<String, Long> expected = new TreeMap<>();
+        sent.forEach((g, files) -> files.forEach(f -> expected.merge(g + " " + f.substring(0, f.indexOf('.')), 1L, Long::sum)));
+        soft.assertThat(rows).as("guest-verb history rows per container and verb").isEqualTo(expected);
+    }
+
+    /** Reads the stopped castd's H2 file: one queue row per file, REPLIED, one outcome row each. */
+    private void assertOneQueueRowAndOneOutcomePerRequestInTheDatabase(Map<String, List<String>> sent)
+            throws IOException {
+        try (Database db = Database.open(castd.stateDir().resolve("db"))) {
+            Map<String, List<String>> rowsByFile = new HashMap<>();
+            for (Record r : db.dsl().fetch("""
+                    select r.container, r.file_name, r.state,
+                           (select count(*) from history h where h.request_id = r.id
+                              and h.verb in ('cast', 'ucast', 'caston', 'castoff', 'castblock', 'showcast')) outcomes
+                    from request r""")) {
+                rowsByFile.computeIfAbsent(r.get(0, String.class) + ":" + r.get(1, String.class), k -> new ArrayList<>())
+                        .add(r.get(2, String.class) + "/" + r.get(3, Long.class));
+            }
+            SoftAssertions soft = new SoftAssertions();
+            sent.forEach((g, files) -> {
+                for (String f : files) {
+                    soft.assertThat(rowsByFile.get(g + ":" + f)).as("queue rows (state/outcomes) of " + g + ":" + f)
+                            .containsExactly("REPLIED/1");
+                }
+            });
+            soft.assertAll();
+        }
+    }
+
+    private void awaitMountsConverged() {
+        await("mounts converge to the desired state").atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(250)).until(() -> {
+                    JsonNode status = CastdJson.status(castd);
+                    return desired(status).equals(listed(status)) && listed(status).equals(actual());
+                });
+    }
+
+    /**
+     * Mounts in each guest's mountinfo = status --json "mounts" = what shares and acceptances imply;
+     * no mount point twice in a guest; each mounted folder is the one its source names.
+     */
+    private void assertMountsMatchStatusAndGuests(SoftAssertions soft) {
+        JsonNode status = CastdJson.status(castd);
+        Set<String> listed = listed(status);
+        soft.assertThat(actual()).as("mounts in the guests' mountinfo").isEqualTo(listed);
+        soft.assertThat(listed).as("status mounts vs shares and acceptances").isEqualTo(desired(status));
+        for (DropGuest g : guests.values()) {
+            List<String> points = g.mountPoints();
+            Set<String> twice = points.stream().filter(p -> points.indexOf(p) != points.lastIndexOf(p))
+                    .collect(Collectors.toCollection(TreeSet::new));
+            soft.assertThat(twice).as(g + ": mount points mounted more than once").isEmpty();
+        }
+        for (JsonNode m : status.get("mounts")) {
+            DropGuest receiver = guests.get(m.get("receiver").asText());
+            String target = m.get("target").asText();
+            soft.assertThat(receiver.sh("cat " + target + "/owner").stdout().strip()).as(receiver + " " + target)
+                    .isEqualTo(m.get("source").asText());
+        }
+    }
+
+    /** "receiver target source" of castd's mounts per status --json. */
+    private static Set<String> listed(JsonNode status) {
+        Set<String> out = new TreeSet<>();
+        for (JsonNode m : status.get("mounts")) {
+            out.add(m.get("receiver").asText() + " " + m.get("target").asText() + " " + m.get("source").asText());
+        }
+        return out;
+    }
+
+    /** What shares plus acceptances imply (all owners run, no blocks in this test). */
+    private static Set<String> desired(JsonNode status) {
+        Set<String> accepted = new TreeSet<>();
+        for (JsonNode a : status.get("acceptances")) accepted.add(a.get("receiver").asText() + " " + a.get("source").asText());
+        Set<String> out = new TreeSet<>();
+        for (JsonNode s : status.get("shares")) {
+            String to = s.get("to").asText();
+            String source = s.get("source").asText();
+            if (accepted.contains(to + " " + source)) out.add(to + " " + s.get("target").asText() + " " + source);
+        }
+        return out;
+    }
+
+    /** "receiver target source" of every mount under /mnt in each guest's live mountinfo. */
+    private Set<String> actual() {
+        Set<String> out = new TreeSet<>();
+        for (DropGuest g : guests.values()) {
+            for (String point : g.mountPoints()) {
+                if (!point.startsWith("/mnt/")) continue;
+                // Targets are /mnt/OWNER-sK for OWNER's /srv/sK: the name says which source it must be.
+                String leaf = point.substring("/mnt/".length());
+                out.add(g.name() + " " + point + " " + leaf.substring(0, leaf.indexOf('-')) + ":/srv/"
+                        + leaf.substring(leaf.indexOf('-') + 1));
+            }
+        }
+        return out;
+    }
+}

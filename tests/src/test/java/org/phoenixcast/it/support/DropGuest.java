@@ -1,0 +1,212 @@
+package org.phoenixcast.it.support;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * A running container registered with a test's castd, seen the way the tests need it: run a
+ * shell script inside (the hostile guest's hands), and read castd's side of its channel on the
+ * host (STATE/guests/NAME/drop and .../syscmd/replies), which the test trusts.
+ *
+ * <p>Two kinds: a castd sandbox ({@code castctl sandbox create}; /bin/sh is the host's dash)
+ * and a busybox {@link UnshareContainer} registered with {@code castctl container add --pid}.
+ */
+public final class DropGuest {
+    /** castd attaches a new guest at its next resync (1 s by default). */
+    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(15);
+
+    private final String name;
+    private final CastdProcess castd;
+    private final Function<String, ExecResult> shell;
+    private final Path hostRoot;
+    private final String kind;
+    private final int pid;
+
+    private DropGuest(String name, CastdProcess castd, Function<String, ExecResult> shell, Path hostRoot, String kind,
+                  int pid) {
+        this.pid = pid;
+        this.name = name;
+        this.castd = castd;
+        this.shell = shell;
+        this.hostRoot = hostRoot;
+        this.kind = kind;
+    }
+
+    /** Creates a castd sandbox NAME (removed by {@link CastdProcess#close()}) and waits for its /.syscmd. */
+    public static DropGuest sandbox(CastdProcess castd, String name) {
+        castd.castctlOk("sandbox", "create", name);
+        int pid = -1;
+        for (String line : castd.castctlOk("sandbox", "list").lines().toList()) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length > 1 && f[0].equals(name)) pid = Integer.parseInt(f[1]);
+        }
+        if (pid <= 0) throw new AssertionError("no PID for sandbox " + name + " in castctl sandbox list");
+        DropGuest g = new DropGuest(name, castd, script -> castd.castctl("sandbox", "exec", name, "--", "sh", "-c", script),
+                castd.stateDir().resolve("sandboxes").resolve(name).resolve("root"), "sandbox", pid);
+        g.awaitAttached();
+        return g;
+    }
+
+    /** Registers a running test container as NAME and waits for its /.syscmd. */
+    public static DropGuest registered(CastdProcess castd, String name, UnshareContainer container) {
+        castd.castctlOk("container", "add", name, "--pid", Integer.toString(container.pid()));
+        DropGuest g = new DropGuest(name, castd, script -> container.exec("sh", "-c", script), container.root(),
+                container.rootfs() == UnshareContainer.Rootfs.BUSYBOX ? "busybox" : "unshare", container.pid());
+        g.awaitAttached();
+        return g;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** "sandbox" or "busybox": for display names of parameterized tests. */
+    public String kind() {
+        return kind;
+    }
+
+    @Override
+    public String toString() {
+        return kind + " " + name;
+    }
+
+    /** The guest's "/" on the host (trusted test code only; never follow a guest's symlinks here). */
+    public Path hostRoot() {
+        return hostRoot;
+    }
+
+    /** castd's host side of this guest's drop directory. */
+    public Path hostDrop() {
+        return castd.stateDir().resolve("guests").resolve(name).resolve("drop");
+    }
+
+    /** castd's host side of this guest's /syscmd/replies. */
+    public Path hostReplies() {
+        return castd.stateDir().resolve("guests").resolve(name).resolve("syscmd").resolve("replies");
+    }
+
+    /** Runs a POSIX sh script inside the guest (dash in a sandbox, busybox sh otherwise). */
+    public ExecResult sh(String script) {
+        return shell.apply(script);
+    }
+
+    /** Like {@link #sh} but fails the test when the script fails. */
+    public String shOk(String script) {
+        ExecResult r = sh(script);
+        if (!r.succeeded()) throw new AssertionError(this + ": script failed: " + r + "\nscript:\n" + script);
+        return r.stdout();
+    }
+
+    /**
+     * Drops a request the way a guest may: the bytes go to /.syscmd/.NAME.tmp, then a rename to
+     * /.syscmd/NAME. Bytes are passed as printf octal escapes, so NUL and non-UTF-8 survive.
+     */
+    public void dropRaw(String fileName, byte[] content) {
+        shOk("set -eu\nprintf '" + octal(content) + "' > /.syscmd/." + fileName + ".tmp\n"
+                + "mv /.syscmd/." + fileName + ".tmp /.syscmd/" + fileName + "\n");
+    }
+
+    /** Drops VERB.TAG with {@code lines} (one request per line), then waits for and returns its reply. */
+    public String request(String verb, String tag, String... lines) {
+        String file = verb + "." + tag;
+        clearReply(file);
+        dropRaw(file, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+        return awaitReply(file);
+    }
+
+    /** Removes an old reply on the host side, so that {@link #awaitReply} sees only a new one. */
+    public void clearReply(String replyName) {
+        try {
+            Files.deleteIfExists(hostReplies().resolve(replyName));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits for /syscmd/replies/NAME (read on the host side) and returns its content. */
+    public String awaitReply(String replyName) {
+        return awaitReply(replyName, Duration.ofSeconds(10));
+    }
+
+    public String awaitReply(String replyName, Duration timeout) {
+        Path reply = hostReplies().resolve(replyName);
+        await(this + " reply " + replyName).atMost(timeout).pollInterval(Duration.ofMillis(20))
+                .until(() -> Files.isRegularFile(reply));
+        try {
+            return Files.readString(reply);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Entries of the host side of the drop directory (names only). */
+    public List<String> dropEntries() {
+        try (var s = Files.list(hostDrop())) {
+            return new ArrayList<>(s.map(p -> p.getFileName().toString()).sorted().toList());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Host PID of the guest's init. */
+    public int pid() {
+        return pid;
+    }
+
+    /**
+     * The guest's mount table as its init sees it (/proc/PID/mountinfo read on the host: procfs,
+     * not a guest path, and much cheaper than a process inside).
+     */
+    public List<String> mountinfo() {
+        try {
+            return Files.readAllLines(Path.of("/proc", Integer.toString(pid), "mountinfo"), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Mount points in the guest's mountinfo (field 5, octal escapes undone). */
+    public List<String> mountPoints() {
+        List<String> points = new ArrayList<>();
+        for (String line : mountinfo()) {
+            String[] f = line.split(" ");
+            if (f.length > 4) points.add(TestMounts.decode(f[4]));
+        }
+        return points;
+    }
+
+    private void awaitAttached() {
+        await(this + " has castd's /.syscmd and /syscmd").atMost(ATTACH_TIMEOUT).pollInterval(Duration.ofMillis(50))
+                .until(this::isAttached);
+    }
+
+    /** castd's tmpfs is the topmost mount at both /.syscmd and /syscmd in the guest. */
+    public boolean isAttached() {
+        return topmostIsCastd("/.syscmd") && topmostIsCastd("/syscmd");
+    }
+
+    private boolean topmostIsCastd(String point) {
+        String top = null;
+        for (String line : mountinfo()) {
+            String[] f = line.split(" ");
+            if (f.length > 4 && f[4].equals(point)) top = line;
+        }
+        return top != null && top.contains(" - tmpfs phoenix-cast ");
+    }
+
+    /** Every byte as a printf octal escape: safe inside single quotes, in dash and busybox alike. */
+    public static String octal(byte[] content) {
+        StringBuilder out = new StringBuilder(content.length * 4);
+        for (byte b : content) out.append('\\').append(String.format("%03o", b & 0xff));
+        return out.toString();
+    }
+}

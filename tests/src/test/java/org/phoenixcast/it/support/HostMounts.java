@@ -1,0 +1,57 @@
+package org.phoenixcast.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The host's mount table (this JVM's /proc/self/mountinfo: the host mount namespace) as a set of
+ * "mount-point root fstype source" entries, to prove that a refused request changed nothing on
+ * the host. Mount ids are left out on purpose: the comparison is about what is mounted where.
+ *
+ * <p>Other test runs on the same machine create and remove mounts beneath their own temporary
+ * directories; {@link #changesSince} ignores those under /tmp that are not beneath one of the
+ * directories this test owns, and reports every other change.
+ */
+public record HostMounts(Set<String> entries) {
+
+    public static HostMounts snapshot() {
+        try {
+            Set<String> entries = new LinkedHashSet<>();
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
+                String[] f = line.split(" ");
+                int dash = List.of(f).indexOf("-");
+                if (f.length < 5 || dash < 0 || dash + 2 >= f.length) continue;
+                entries.add(TestMounts.decode(f[4]) + " root=" + TestMounts.decode(f[3]) + " " + f[dash + 1] + " "
+                        + TestMounts.decode(f[dash + 2]));
+            }
+            return new HostMounts(entries);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Entries added ("+ …") or removed ("- …") since {@code before}, except those of other test
+     * runs: beneath /tmp but not beneath any of {@code ours}.
+     */
+    public List<String> changesSince(HostMounts before, Path... ours) {
+        List<String> changes = new ArrayList<>();
+        for (String e : entries) if (!before.entries.contains(e) && relevant(e, ours)) changes.add("+ " + e);
+        for (String e : before.entries) if (!entries.contains(e) && relevant(e, ours)) changes.add("- " + e);
+        return changes;
+    }
+
+    private static boolean relevant(String entry, Path... ours) {
+        Path mountPoint = Path.of(entry.substring(0, entry.indexOf(" root=")));
+        if (!mountPoint.startsWith("/tmp")) return true;
+        for (Path p : ours) if (mountPoint.startsWith(p)) return true;
+        return false;
+    }
+}
