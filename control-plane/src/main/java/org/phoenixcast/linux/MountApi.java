@@ -17,6 +17,7 @@ public final class MountApi {
     public static final long MOUNT_ATTR_NODEV = 0x4;
     public static final long MOUNT_ATTR_NOEXEC = 0x8;
     public static final long MS_PRIVATE = 1L << 18;
+    public static final long MS_SHARED = 1L << 20;
     public static final int MNT_DETACH = 2;
     public static final int CLONE_FS = 0x200;
     public static final int CLONE_NEWNS = 0x20000;
@@ -43,6 +44,17 @@ public final class MountApi {
         long rc = Native.libc().syscall(Native.SYS_MOUNT_SETATTR, tree.get(), Native.EMPTY_PATH,
                 Kernel.AT_EMPTY_PATH, attr, 32L);
         if (rc < 0) throw Native.failure("mount_setattr", tree.description());
+    }
+
+    /**
+     * mount_setattr like {@link #setAttributes}, but reports failure as the errno (0 on success)
+     * instead of an exception: for probes whose expected outcome is a refusal.
+     */
+    public static int trySetAttributes(Fd tree, long set, long clear, long propagation) {
+        long[] attr = {set, clear, propagation, 0L};
+        long rc = Native.libc().syscall(Native.SYS_MOUNT_SETATTR, tree.get(), Native.EMPTY_PATH,
+                Kernel.AT_EMPTY_PATH, attr, 32L);
+        return rc < 0 ? Native.errno() : 0;
     }
 
     /** move_mount(tree, "", target, "", F_EMPTY_PATH | T_EMPTY_PATH): attach onto the held target fd. */

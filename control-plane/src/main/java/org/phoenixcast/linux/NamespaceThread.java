@@ -37,6 +37,9 @@ public final class NamespaceThread implements AutoCloseable {
     private final Fd hostMountNamespace;
     private final long timeoutMillis;
     private volatile String broken;
+    private volatile Thread thread;
+    /** Confined to the namespace thread: true while a task runs inside a namespace other than the host's. */
+    private boolean entered;
 
     private NamespaceThread(Fd hostMountNamespace, long timeoutMillis) {
         this.hostMountNamespace = hostMountNamespace;
@@ -44,6 +47,7 @@ public final class NamespaceThread implements AutoCloseable {
         this.executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, THREAD_NAME);
             t.setDaemon(true);
+            thread = t;
             return t;
         });
     }
@@ -83,21 +87,44 @@ public final class NamespaceThread implements AutoCloseable {
      * Runs {@code task} on the namespace thread inside the mount namespace of {@code namespace}
      * (a pidfd or a /proc/PID/ns/mnt fd), then returns to the host namespace.
      * Exceptions of the task are rethrown as they are.
+     *
+     * <p>Called from a task of {@link #onHost} (already on the namespace thread, in the host
+     * namespace) it runs inline, so one hand-off can visit several namespaces in turn. It
+     * cannot nest inside another {@code inside}: returning to the host would leave the outer
+     * task in the wrong namespace.
      */
     public <T> T inside(Fd namespace, Task<T> task) throws Exception {
-        return submit(() -> {
-            MountApi.setns(namespace, MountApi.CLONE_NEWNS);
+        if (Thread.currentThread() == thread) return enter(namespace, task);
+        return submit(() -> enter(namespace, task));
+    }
+
+    /**
+     * Runs {@code task} on the namespace thread while it is in the host namespace; the task may
+     * call {@link #inside} to visit other namespaces (each visit returns to the host).
+     */
+    public <T> T onHost(Task<T> task) throws Exception {
+        if (Thread.currentThread() == thread) {
+            if (entered) throw new IllegalStateException("onHost called inside a namespace");
+            return task.run();
+        }
+        return submit(task);
+    }
+
+    private <T> T enter(Fd namespace, Task<T> task) throws Exception {
+        if (entered) throw new IllegalStateException("inside cannot nest inside another namespace");
+        MountApi.setns(namespace, MountApi.CLONE_NEWNS);
+        entered = true;
+        try {
+            return task.run();
+        } finally {
             try {
-                return task.run();
-            } finally {
-                try {
-                    MountApi.setns(hostMountNamespace, MountApi.CLONE_NEWNS);
-                } catch (Throwable t) {
-                    broken = "could not return to the host mount namespace: " + t;
-                    throw t;
-                }
+                MountApi.setns(hostMountNamespace, MountApi.CLONE_NEWNS);
+                entered = false;
+            } catch (Throwable t) {
+                broken = "could not return to the host mount namespace: " + t;
+                throw t;
             }
-        });
+        }
     }
 
     /** True if the calling thread is the namespace thread. */

@@ -23,11 +23,13 @@ final class Injector {
     private final NamespaceThread ns;
     private final Fd hostProc;
     private final Supplier<Set<String>> controlDevices;
+    private final ReadOnlyLock readOnlyLock;
 
-    Injector(NamespaceThread ns, Fd hostProc, Supplier<Set<String>> controlDevices) {
+    Injector(NamespaceThread ns, Fd hostProc, Supplier<Set<String>> controlDevices, ReadOnlyLock readOnlyLock) {
         this.ns = ns;
         this.hostProc = hostProc;
         this.controlDevices = controlDevices;
+        this.readOnlyLock = readOnlyLock;
     }
 
     long inject(LinuxContainerHandle receiver, MountSpec spec) throws IOException, MountRefused {
@@ -42,20 +44,29 @@ final class Injector {
             if (spec.access() == Access.READ_ONLY) attrs |= MountApi.MOUNT_ATTR_RDONLY;
             if (spec.noExec()) attrs |= MountApi.MOUNT_ATTR_NOEXEC;
             MountApi.setAttributes(tree, attrs, 0, MountApi.MS_PRIVATE);
-            // Residual (see platform notes): a receiver that is root over its own mount
-            // namespace can still "mount -o remount,bind,rw" a read-only share; locking the flags
-            // needs a clone made in a namespace owned by a new user namespace.
-            List<String> components = target.components();
+            // A receiver that is root over its own mount namespace could "mount -o remount,bind,rw"
+            // a read-only tree back; the clone from the lock namespace has its flags locked.
+            // Read-write shares skip this entirely.
+            Fd placed = spec.access() == Access.READ_ONLY ? readOnlyLock.lockedClone(tree) : tree;
             try {
-                return ns.inside(receiver.pidfd(),
-                        () -> NamespaceSteps.attach(receiver.root(), target.value(), components, tree));
-            } catch (LinuxException e) {
-                throw targetRefusal(e, target, receiver);
-            } catch (IOException | RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IOException(e);
+                return attach(receiver, target, placed);
+            } finally {
+                if (placed != tree) placed.close();
             }
+        }
+    }
+
+    private long attach(LinuxContainerHandle receiver, GuestPath target, Fd tree) throws IOException, MountRefused {
+        List<String> components = target.components();
+        try {
+            return ns.inside(receiver.pidfd(),
+                    () -> NamespaceSteps.attach(receiver.root(), target.value(), components, tree));
+        } catch (LinuxException e) {
+            throw targetRefusal(e, target, receiver);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
         }
     }
 
@@ -229,6 +240,33 @@ final class Injector {
                 sourceRefusal(expected, "/missing");
             }
             ns.inside(ns.hostNamespace(), () -> NamespaceSteps.detachIfMatches(root, "/missing", -1, hostProc));
+        }
+    }
+
+    /**
+     * The read-only path once, against the host namespace: through the lock namespace, then the
+     * same attach and detach. Runs after {@link #warmUp} and after the lock namespace is built.
+     */
+    void warmUpReadOnly(Path scratch) throws Exception {
+        try (Fd root = Kernel.openHost(scratch, NamespaceSteps.DIR_PATH)) {
+            Kernel.mkdirat(root, "src", 0755);
+            NamespaceSteps.Clone clone = ns.inside(ns.hostNamespace(), () -> NamespaceSteps.cloneSource(root, "/src"));
+            try (Fd tree = clone.tree()) {
+                MountApi.setAttributes(tree, MountApi.MOUNT_ATTR_NOSUID | MountApi.MOUNT_ATTR_NODEV
+                        | MountApi.MOUNT_ATTR_RDONLY, 0, MountApi.MS_PRIVATE);
+                long id;
+                try (Fd locked = readOnlyLock.lockedClone(tree)) {
+                    GuestPath target = GuestPath.parse("/dst/ro");
+                    id = ns.inside(ns.hostNamespace(),
+                            () -> NamespaceSteps.attach(root, target.value(), target.components(), locked));
+                    if (MountApi.trySetAttributes(locked, 0, MountApi.MOUNT_ATTR_RDONLY, 0) != Errno.EPERM) {
+                        throw new IllegalStateException("warm-up: the read-only lock did not lock the mount");
+                    }
+                }
+                boolean gone = ns.inside(ns.hostNamespace(),
+                        () -> NamespaceSteps.detachIfMatches(root, "/dst/ro", id, hostProc));
+                if (!gone) throw new IllegalStateException("warm-up read-only mount " + id + " was not detached");
+            }
         }
     }
 }

@@ -29,25 +29,35 @@ public final class LinuxMountFacade implements MountFacade {
     private static final Logger LOG = LoggerFactory.getLogger(LinuxMountFacade.class);
     /** How long a caller waits for the namespace thread before giving up on it. */
     static final long NAMESPACE_TIMEOUT_MILLIS = 10_000;
+    /** Default place for castd's runtime state that must not outlive a reboot (read-only staging). */
+    public static final Path DEFAULT_RUNTIME_DIRECTORY = Path.of("/run/phoenix-cast");
 
     private final NamespaceThread ns;
     private final Fd hostProc;
     private final ControlTmpfs tmpfs;
     private final Injector injector;
+    private final ReadOnlyLock readOnlyLock;
 
-    private LinuxMountFacade(NamespaceThread ns, Fd hostProc) {
+    private LinuxMountFacade(NamespaceThread ns, Fd hostProc, ReadOnlyLock readOnlyLock) {
         this.ns = ns;
         this.hostProc = hostProc;
+        this.readOnlyLock = readOnlyLock;
         this.tmpfs = new ControlTmpfs(hostProc);
-        this.injector = new Injector(ns, hostProc, tmpfs::devices);
+        this.injector = new Injector(ns, hostProc, tmpfs::devices, readOnlyLock);
+    }
+
+    /** {@link #start(Path)} with {@link #DEFAULT_RUNTIME_DIRECTORY}. */
+    public static LinuxMountFacade start() {
+        return start(DEFAULT_RUNTIME_DIRECTORY);
     }
 
     /**
-     * Probes libc and the kernel, starts and warms up the namespace thread.
+     * Probes libc and the kernel, starts the namespace thread, builds the read-only lock
+     * namespace (staging under {@code runtimeDirectory}, created 0700 if missing) and warms up.
      *
      * @throws IllegalStateException with one line naming what is missing
      */
-    public static LinuxMountFacade start() {
+    public static LinuxMountFacade start(Path runtimeDirectory) {
         String problem;
         try {
             problem = MountApi.probe();
@@ -57,13 +67,16 @@ public final class LinuxMountFacade implements MountFacade {
         if (problem != null) throw new IllegalStateException(problem);
         NamespaceThread ns = null;
         Fd hostProc = null;
+        ReadOnlyLock lock = null;
         try {
             hostProc = Kernel.openHost(Path.of("/proc"), Kernel.O_PATH | Kernel.O_DIRECTORY);
             ns = NamespaceThread.start(NAMESPACE_TIMEOUT_MILLIS);
-            LinuxMountFacade facade = new LinuxMountFacade(ns, hostProc);
+            lock = ReadOnlyLock.create(ns, hostProc, runtimeDirectory);
+            LinuxMountFacade facade = new LinuxMountFacade(ns, hostProc, lock);
             facade.warmUp();
             return facade;
         } catch (Exception e) {
+            if (lock != null) lock.close();
             if (ns != null) ns.close();
             if (hostProc != null) hostProc.close();
             throw new IllegalStateException("cannot start the mount facade: " + e.getMessage(), e);
@@ -74,6 +87,8 @@ public final class LinuxMountFacade implements MountFacade {
         Path scratch = Files.createTempDirectory("castd-warmup");
         try {
             injector.warmUp(scratch);
+            readOnlyLock.open();
+            injector.warmUpReadOnly(scratch);
         } finally {
             try (Stream<Path> walk = Files.walk(scratch)) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
@@ -137,8 +152,14 @@ public final class LinuxMountFacade implements MountFacade {
         return LinuxInotify.create();
     }
 
+    /** The read-only lock (tests). */
+    ReadOnlyLock readOnlyLock() {
+        return readOnlyLock;
+    }
+
     @Override
     public void close() {
+        readOnlyLock.close();
         ns.close();
         hostProc.close();
     }
