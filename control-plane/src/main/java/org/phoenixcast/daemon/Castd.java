@@ -24,7 +24,12 @@ public final class Castd implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CastdConfig settings = CastdConfig.load(config, stateDir);
-        MountFacade kernel = LinuxMountFacade.start();
+        // Everything castd keeps lives under the state directory, the read-only lock's staging too,
+        // so isolated instances (tests, several hosts' worth on one box) never share it.
+        java.nio.file.Files.createDirectories(settings.stateDir());
+        java.nio.file.Files.setPosixFilePermissions(settings.stateDir(),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        MountFacade kernel = LinuxMountFacade.start(settings.stateDir().resolve("run"));
         Daemon daemon = Daemon.start(settings, kernel);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
