@@ -47,6 +47,7 @@ final class DemoCommand extends AdminCommand implements RunsInCastctl {
             guest(sandboxes, "web2", "caston web1:/srv/data && cat /srv/data/hello.txt && showcast");
             admin("publish", hostShare.toString(), "--ro", "--to", "web3:/srv/host");
             guest(sandboxes, "web3", "caston && cat /srv/host/README && touch /srv/host/x; showcast -a");
+            guest(sandboxes, "web3", "mount -o remount,bind,rw /srv/host || echo 'even the guest root cannot make it writable'");
             guest(sandboxes, "web3", "castblock && showcast -a");
             guest(sandboxes, "web1", "cast /srv/data web3");
             guest(sandboxes, "web3", "caston web1:/srv/data; showcast -a; castblock -u && showcast");

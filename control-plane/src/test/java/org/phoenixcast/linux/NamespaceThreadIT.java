@@ -1,5 +1,7 @@
 package org.phoenixcast.linux;
 
+import org.phoenixcast.testing.RequiresRoot;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;

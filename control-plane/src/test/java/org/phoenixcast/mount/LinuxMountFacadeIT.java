@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.phoenixcast.linux.RequiresRoot;
+import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.linux.TestContainer;
 import org.phoenixcast.model.Access;
 import org.phoenixcast.model.GuestPath;

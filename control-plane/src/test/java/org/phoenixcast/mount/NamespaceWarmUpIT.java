@@ -11,7 +11,7 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
 import org.phoenixcast.linux.NamespaceThread;
-import org.phoenixcast.linux.RequiresRoot;
+import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.linux.TestContainer;
 import org.phoenixcast.model.Access;
 import org.phoenixcast.model.GuestPath;

@@ -20,7 +20,7 @@ import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.Kernel;
 import org.phoenixcast.linux.MountApi;
 import org.phoenixcast.linux.NamespaceThread;
-import org.phoenixcast.linux.RequiresRoot;
+import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.linux.TestContainer;
 import org.phoenixcast.model.Access;
 import org.phoenixcast.model.GuestPath;

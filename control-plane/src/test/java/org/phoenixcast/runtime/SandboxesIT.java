@@ -1,5 +1,7 @@
 package org.phoenixcast.runtime;
 
+import org.phoenixcast.testing.RequiresRoot;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

@@ -17,7 +17,7 @@ import org.phoenixcast.it.support.CastSession;
 import org.phoenixcast.it.support.ExecResult;
 import org.phoenixcast.it.support.Guest;
 import org.phoenixcast.it.support.Guest.Shell;
-import org.phoenixcast.it.support.RequiresRoot;
+import org.phoenixcast.testing.RequiresRoot;
 
 /**
  * A receiver saying no: castblock (everything new, or one path) and the host disabling a guest

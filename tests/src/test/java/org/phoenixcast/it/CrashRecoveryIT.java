@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.phoenixcast.it.support.CastdJson;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
-import org.phoenixcast.it.support.RequiresRoot;
+import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.store.Database;
 

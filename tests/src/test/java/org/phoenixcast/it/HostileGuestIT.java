@@ -35,7 +35,7 @@ import org.phoenixcast.it.support.CastdJson.HistoryRow;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.HostMounts;
-import org.phoenixcast.it.support.RequiresRoot;
+import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.it.support.UnshareContainer;
 
 /**

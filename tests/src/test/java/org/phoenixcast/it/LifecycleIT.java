@@ -21,7 +21,7 @@ import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.ExecResult;
 import org.phoenixcast.it.support.Guest;
 import org.phoenixcast.it.support.Guest.Shell;
-import org.phoenixcast.it.support.RequiresRoot;
+import org.phoenixcast.testing.RequiresRoot;
 
 /**
  * Shares across container lifecycles (castd sandboxes restarted, stopped and started; a sandbox

@@ -16,7 +16,7 @@ import org.phoenixcast.it.support.CastSession;
 import org.phoenixcast.it.support.ExecResult;
 import org.phoenixcast.it.support.Guest;
 import org.phoenixcast.it.support.Guest.Shell;
-import org.phoenixcast.it.support.RequiresRoot;
+import org.phoenixcast.testing.RequiresRoot;
 
 /**
  * Offering, accepting, publishing, withdrawing and listing shares end to end: a real castd,

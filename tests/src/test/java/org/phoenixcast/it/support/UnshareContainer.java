@@ -1,5 +1,7 @@
 package org.phoenixcast.it.support;
 
+import org.phoenixcast.testing.RequiresRoot;
+
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package org.phoenixcast.runtime;
+package org.phoenixcast.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;

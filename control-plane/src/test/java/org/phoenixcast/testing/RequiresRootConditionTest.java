@@ -1,4 +1,4 @@
-package org.phoenixcast.runtime;
+package org.phoenixcast.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package org.phoenixcast.it.support;
+package org.phoenixcast.testing;
 
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
