@@ -71,10 +71,41 @@ class CrashRecoveryIT {
             }
             g.shOk(setup.toString());
         }
+        startCollectingReplies();
+    }
+
+    /**
+     * Every reply castd wrote, as "guest:name" → content. castd keeps only each guest's newest
+     * 512 replies (the /syscmd tmpfs is bounded), and a round sends more, so replies are
+     * collected as they appear instead of read at the end.
+     */
+    private final Map<String, String> replies = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ScheduledExecutorService collector =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+
+    private void startCollectingReplies() {
+        collector.scheduleWithFixedDelay(() -> {
+            for (var e : guests.entrySet()) {
+                try (var names = Files.list(e.getValue().hostReplies())) {
+                    for (Path f : (Iterable<Path>) names::iterator) {
+                        String key = e.getKey() + ":" + f.getFileName();
+                        if (f.getFileName().toString().startsWith(".") || replies.containsKey(key)) continue;
+                        try {
+                            replies.put(key, Files.readString(f));
+                        } catch (IOException pruned) {
+                            // removed between list and read: it was seen before, or a later pass sees it
+                        }
+                    }
+                } catch (IOException | RuntimeException notThereYet) {
+                    // the directory is re-created when castd restarts; the next pass looks again
+                }
+            }
+        }, 0, 20, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @AfterEach
     void stopEverything() throws IOException {
+        collector.shutdownNow();
         try {
             if (castd != null) castd.close();
         } finally {
@@ -205,20 +236,14 @@ class CrashRecoveryIT {
         return true;
     }
 
-    private int repliesWithPrefix(String prefix) throws IOException {
-        int n = 0;
-        for (String g : List.of("a", "b")) {
-            try (var s = Files.list(guests.get(g).hostReplies())) {
-                n += (int) s.filter(p -> p.getFileName().toString().contains("." + prefix)).count();
-            }
-        }
-        return n;
+    private int repliesWithPrefix(String prefix) {
+        return (int) replies.keySet().stream().filter(k -> k.substring(k.indexOf(':') + 1).contains("." + prefix)).count();
     }
 
     private List<String> missingReplies(Map<String, List<String>> sent) {
         List<String> missing = new ArrayList<>();
         sent.forEach((g, files) -> {
-            for (String f : files) if (!Files.exists(guests.get(g).hostReplies().resolve(f))) missing.add(g + ":" + f);
+            for (String f : files) if (!replies.containsKey(g + ":" + f)) missing.add(g + ":" + f);
         });
         return missing;
     }
@@ -229,7 +254,7 @@ class CrashRecoveryIT {
     private void assertRepliesAreSingleBlocks(SoftAssertions soft, Map<String, List<String>> sent) throws IOException {
         for (var e : sent.entrySet()) {
             for (String f : e.getValue()) {
-                List<String> lines = Files.readAllLines(guests.get(e.getKey()).hostReplies().resolve(f));
+                List<String> lines = replies.get(e.getKey() + ":" + f).lines().toList();
                 soft.assertThat(lines).as(e.getKey() + " reply " + f).isNotEmpty();
                 if (lines.isEmpty()) continue;
                 soft.assertThat(lines.get(0)).as(f).matches("ok|error: .*");
