@@ -13,7 +13,7 @@ import org.phoenixcast.linux.LinuxException;
  * its mount points and sources): the kernel escapes space, tab, newline and backslash as
  * \\ooo, which we decode after splitting, so a name can never forge a field or a line.
  */
-final class MountTable {
+public final class MountTable {
     /** A guest can make many mounts; a bigger table is refused rather than buffered. */
     static final int MAX_BYTES = 64 << 20;
 
@@ -28,6 +28,11 @@ final class MountTable {
             }
             return parse(new String(raw, StandardCharsets.ISO_8859_1));
         }
+    }
+
+    /** Parses mountinfo as the kernel wrote it (raw bytes); malformed lines are skipped. */
+    public static List<MountInfo> parse(byte[] raw) {
+        return parse(new String(raw, StandardCharsets.ISO_8859_1));
     }
 
     /** Parses whole mountinfo text (bytes as ISO-8859-1 chars); malformed lines are skipped. */

@@ -1,7 +1,8 @@
 package org.phoenixcast.runtime;
 
+import org.phoenixcast.mount.MountInfo;
+import org.phoenixcast.mount.MountTable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,20 +19,18 @@ final class HostMounts {
 
     private HostMounts() {}
 
-    /** Mount points from {@code mountinfo} text equal to {@code dir} or beneath it. */
-    static List<Path> beneath(String mountinfo, Path dir) {
+    /** Mount points in raw {@code mountinfo} equal to {@code dir} or beneath it. */
+    static List<Path> beneath(byte[] mountinfo, Path dir) {
         List<Path> found = new ArrayList<>();
-        for (String line : mountinfo.split("\n")) {
-            String[] fields = line.split(" ");
-            if (fields.length < 5) continue;
-            Path mountPoint = Path.of(decode(fields[4]));
+        for (MountInfo m : MountTable.parse(mountinfo)) {
+            Path mountPoint = Path.of(m.mountPoint());
             if (mountPoint.startsWith(dir)) found.add(mountPoint);
         }
         return found;
     }
 
     static List<Path> beneath(Path dir) throws IOException {
-        return beneath(Files.readString(SELF_MOUNTINFO, StandardCharsets.UTF_8), dir);
+        return beneath(Files.readAllBytes(SELF_MOUNTINFO), dir);
     }
 
     /**
@@ -51,26 +50,5 @@ final class HostMounts {
         if (!left.isEmpty()) {
             throw new SandboxException(sandbox, "still mounted beneath " + dir + " on the host: " + left);
         }
-    }
-
-    /** Undoes the kernel's octal escapes (\040 space, \011 tab, \012 newline, \134 backslash). */
-    static String decode(String field) {
-        if (field.indexOf('\\') < 0) return field;
-        byte[] in = field.getBytes(StandardCharsets.UTF_8);
-        byte[] out = new byte[in.length];
-        int n = 0;
-        for (int i = 0; i < in.length; i++) {
-            if (in[i] == '\\' && i + 3 < in.length && isOctal(in[i + 1]) && isOctal(in[i + 2]) && isOctal(in[i + 3])) {
-                out[n++] = (byte) (((in[i + 1] - '0') << 6) | ((in[i + 2] - '0') << 3) | (in[i + 3] - '0'));
-                i += 3;
-            } else {
-                out[n++] = in[i];
-            }
-        }
-        return new String(out, 0, n, StandardCharsets.UTF_8);
-    }
-
-    private static boolean isOctal(byte b) {
-        return b >= '0' && b <= '7';
     }
 }

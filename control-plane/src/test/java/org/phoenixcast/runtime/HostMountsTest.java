@@ -2,6 +2,7 @@ package org.phoenixcast.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,19 +32,20 @@ class HostMountsTest {
 
     @ParameterizedTest
     @MethodSource("escapes")
-    void decodesTheKernelsOctalEscapes(String field, String path) {
-        assertThat(HostMounts.decode(field)).isEqualTo(path);
+    void findsMountPointsWithTheKernelsOctalEscapesDecoded(String field, String path) {
+        byte[] line = ("90 27 0:60 / " + field + " rw - tmpfs tmpfs rw\n").getBytes(StandardCharsets.UTF_8);
+        assertThat(HostMounts.beneath(line, Path.of("/"))).containsExactly(Path.of(path));
     }
 
     @Test
     void findsMountsAtOrBeneathADirectoryButNotSiblingsSharingAPrefix() {
-        assertThat(HostMounts.beneath(MOUNTINFO, Path.of("/var/lib/castd/sandboxes/a")))
+        assertThat(HostMounts.beneath(MOUNTINFO.getBytes(StandardCharsets.UTF_8), Path.of("/var/lib/castd/sandboxes/a")))
                 .containsExactlyInAnyOrder(Path.of("/var/lib/castd/sandboxes/a/root/tmp"),
                         Path.of("/var/lib/castd/sandboxes/a"));
     }
 
     @Test
     void findsNothingUnderAnUnmountedDirectory() {
-        assertThat(HostMounts.beneath(MOUNTINFO, Path.of("/var/lib/castd/sandboxes/zz"))).isEmpty();
+        assertThat(HostMounts.beneath(MOUNTINFO.getBytes(StandardCharsets.UTF_8), Path.of("/var/lib/castd/sandboxes/zz"))).isEmpty();
     }
 }

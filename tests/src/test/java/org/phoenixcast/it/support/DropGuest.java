@@ -178,8 +178,8 @@ public final class DropGuest {
     public List<String> mountPoints() {
         List<String> points = new ArrayList<>();
         for (String line : mountinfo()) {
-            String[] f = line.split(" ");
-            if (f.length > 4) points.add(TestMounts.decode(f[4]));
+            String point = TestMounts.mountPointOf(line);
+            if (!point.isEmpty()) points.add(point);
         }
         return points;
     }

@@ -142,8 +142,7 @@ public final class Guest implements AutoCloseable {
     public Optional<String> mountAt(String target) {
         Optional<String> last = Optional.empty();
         for (String line : mountinfo()) {
-            String[] f = line.split(" ");
-            if (f.length > 4 && TestMounts.decode(f[4]).equals(target)) last = Optional.of(line);
+            if (TestMounts.mountPointOf(line).equals(target)) last = Optional.of(line);
         }
         return last;
     }

@@ -1,5 +1,8 @@
 package org.phoenixcast.it.support;
 
+import org.phoenixcast.mount.MountInfo;
+import org.phoenixcast.mount.MountTable;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -24,12 +27,8 @@ public record HostMounts(Set<String> entries) {
     public static HostMounts snapshot() {
         try {
             Set<String> entries = new LinkedHashSet<>();
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
-                String[] f = line.split(" ");
-                int dash = List.of(f).indexOf("-");
-                if (f.length < 5 || dash < 0 || dash + 2 >= f.length) continue;
-                entries.add(TestMounts.decode(f[4]) + " root=" + TestMounts.decode(f[3]) + " " + f[dash + 1] + " "
-                        + TestMounts.decode(f[dash + 2]));
+            for (MountInfo m : MountTable.parse(Files.readAllBytes(Path.of("/proc/self/mountinfo")))) {
+                entries.add(m.mountPoint() + " root=" + m.root() + " " + m.fsType() + " " + m.source());
             }
             return new HostMounts(entries);
         } catch (IOException e) {

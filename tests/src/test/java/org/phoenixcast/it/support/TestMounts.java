@@ -1,5 +1,8 @@
 package org.phoenixcast.it.support;
 
+import org.phoenixcast.mount.MountInfo;
+import org.phoenixcast.mount.MountTable;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -23,10 +26,8 @@ public final class TestMounts {
     /** Mount points in this process's mount table at or beneath {@code dir} (a real path). */
     public static List<Path> beneath(Path dir) throws IOException {
         List<Path> found = new ArrayList<>();
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
-            String[] fields = line.split(" ");
-            if (fields.length < 5) continue;
-            Path mountPoint = Path.of(decode(fields[4]));
+        for (MountInfo m : MountTable.parse(Files.readAllBytes(Path.of("/proc/self/mountinfo")))) {
+            Path mountPoint = Path.of(m.mountPoint());
             if (mountPoint.startsWith(dir)) found.add(mountPoint);
         }
         return found;
@@ -79,24 +80,9 @@ public final class TestMounts {
         });
     }
 
-    /** Undoes the kernel's octal escapes in mountinfo (\040 space and friends). */
-    static String decode(String field) {
-        if (field.indexOf('\\') < 0) return field;
-        byte[] in = field.getBytes(StandardCharsets.UTF_8);
-        byte[] out = new byte[in.length];
-        int n = 0;
-        for (int i = 0; i < in.length; i++) {
-            if (in[i] == '\\' && i + 3 < in.length && octal(in[i + 1]) && octal(in[i + 2]) && octal(in[i + 3])) {
-                out[n++] = (byte) (((in[i + 1] - '0') << 6) | ((in[i + 2] - '0') << 3) | (in[i + 3] - '0'));
-                i += 3;
-            } else {
-                out[n++] = in[i];
-            }
-        }
-        return new String(out, 0, n, StandardCharsets.UTF_8);
-    }
-
-    private static boolean octal(byte b) {
-        return b >= '0' && b <= '7';
+    /** The mount point of one mountinfo line, the kernel's octal escapes undone ("" if malformed). */
+    public static String mountPointOf(String mountinfoLine) {
+        List<MountInfo> parsed = MountTable.parse(mountinfoLine.getBytes(StandardCharsets.UTF_8));
+        return parsed.isEmpty() ? "" : parsed.get(0).mountPoint();
     }
 }
