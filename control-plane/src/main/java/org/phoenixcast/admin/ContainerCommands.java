@@ -11,6 +11,7 @@ import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.model.SharingState;
 import org.phoenixcast.model.Verb;
 import org.phoenixcast.mount.ContainerHandle;
+import org.phoenixcast.runtime.MountNamespaceIdentity;
 import org.phoenixcast.store.ContainerStore.Registration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -51,6 +52,9 @@ final class ContainerCommands implements Callable<Integer> {
             if (source.pid != null) {
                 try (ContainerHandle h = plane().kernel().open(source.pid)) {
                     start = Optional.of(h.startTime());
+                    if (MountNamespaceIdentity.of(source.pid).equals(Optional.of(MountNamespaceIdentity.host()))) {
+                        return fail("PID " + source.pid + " runs in the host's mount namespace: not a container");
+                    }
                 } catch (IOException e) {
                     return fail("no running process with PID " + source.pid + ": " + e.getMessage());
                 }

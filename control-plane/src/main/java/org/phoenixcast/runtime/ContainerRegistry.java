@@ -28,7 +28,12 @@ public final class ContainerRegistry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ContainerRegistry.class);
 
     private final MountFacade kernel;
+    private final String hostNamespace = MountNamespaceIdentity.host();
     private final Map<ContainerName, ContainerHandle> live = new HashMap<>();
+    /** The PID last refused per name, so a stale PID file is reported once, not at every resync. */
+    private final Map<ContainerName, Integer> refused = new HashMap<>();
+    /** The mount namespace of each live container: no two names may share one. */
+    private final Map<ContainerName, String> namespaces = new HashMap<>();
 
     public ContainerRegistry(MountFacade kernel) {
         this.kernel = kernel;
@@ -54,10 +59,15 @@ public final class ContainerRegistry implements AutoCloseable {
             if (r == null || !h.isAlive() || wanted.isEmpty() || wanted.get() != h.pid()) {
                 h.close();
                 live.remove(name);
+                namespaces.remove(name);
                 stopped.add(name);
             }
         }
-        for (Registration r : registrations) {
+        // Registrations by PID (verified by their /proc starttime) claim their namespace before
+        // PID-file ones, so after a castd restart a stale PID file can never win a namespace.
+        List<Registration> ordered = new java.util.ArrayList<>(registrations);
+        ordered.sort(java.util.Comparator.comparing((Registration r) -> r.pidFile().isPresent()));
+        for (Registration r : ordered) {
             if (live.containsKey(r.name())) continue;
             Optional<Integer> pid = currentPid(r);
             if (pid.isEmpty()) continue;
@@ -70,6 +80,15 @@ public final class ContainerRegistry implements AutoCloseable {
                     h.close();
                     continue;
                 }
+                Optional<String> problem = refuseNamespace(r.name(), h);
+                if (problem.isPresent()) {
+                    if (!pid.get().equals(refused.put(r.name(), pid.get()))) {
+                        log.warn("container={} PID {} refused: {}", r.name(), pid.get(), problem.get());
+                    }
+                    h.close();
+                    continue;
+                }
+                refused.remove(r.name());
                 live.put(r.name(), h);
                 started.add(r.name());
                 stopped.remove(r.name());
@@ -78,6 +97,22 @@ public final class ContainerRegistry implements AutoCloseable {
             }
         }
         return new Changes(started, stopped);
+    }
+
+    /** Why {@code h} cannot be {@code name}'s container (see {@link MountNamespaceIdentity}), if it cannot. */
+    private Optional<String> refuseNamespace(ContainerName name, ContainerHandle h) {
+        Optional<String> ns = MountNamespaceIdentity.of(h.pid());
+        if (ns.isEmpty() || !h.isAlive()) return Optional.of("the process exited");
+        if (ns.get().equals(hostNamespace)) {
+            return Optional.of("it runs in the host's mount namespace, so it is not a container (stale PID file?)");
+        }
+        for (var e : namespaces.entrySet()) {
+            if (!e.getKey().equals(name) && e.getValue().equals(ns.get()) && live.containsKey(e.getKey())) {
+                return Optional.of("its mount namespace belongs to container " + e.getKey() + " (stale PID file?)");
+            }
+        }
+        namespaces.put(name, ns.get());
+        return Optional.empty();
     }
 
     private static Optional<Integer> currentPid(Registration r) {
@@ -105,5 +140,6 @@ public final class ContainerRegistry implements AutoCloseable {
     public void close() {
         live.values().forEach(ContainerHandle::close);
         live.clear();
+        namespaces.clear();
     }
 }
