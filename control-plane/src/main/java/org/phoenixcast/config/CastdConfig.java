@@ -12,22 +12,28 @@ import java.util.Set;
 import org.phoenixcast.model.GuestPath;
 
 /**
- * castd's settings (castd.conf, Java properties syntax). Every key is optional; an unknown key
+ * castd's settings (castd.conf, Java properties syntax; etc/castd.conf documents each key). Every key is optional; an unknown key
  * or a bad value is an error naming the key, so a typo never silently falls back to a default.
  */
 public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Duration resyncInterval,
                           long dropMaxBytes, long dropMaxInodes, int requestMaxBytes, int requestMaxLines,
-                          Duration replyRetention) {
+                          Duration replyRetention, int guestMaxQueued, int guestRequestsPerSecond) {
 
+    /** Far above what castd can take; keeps the token bucket's arithmetic exact. */
+    static final int MAX_REQUESTS_PER_SECOND = 1_000_000;
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/phoenix-cast");
     private static final Set<String> KEYS = Set.of("state-dir", "forbidden-targets", "resync-seconds",
-            "drop-max-bytes", "drop-max-inodes", "request-max-bytes", "request-max-lines", "reply-retention-seconds");
+            "drop-max-bytes", "drop-max-inodes", "request-max-bytes", "request-max-lines", "reply-retention-seconds",
+            "guest-max-queued", "guest-requests-per-second");
 
     public static CastdConfig defaults(Path stateDir) {
-        // Drop directory: 1 MiB and 1,024 inodes bound what a flooding guest can pin on the host.
+        // Drop directory: 1 MiB and 256 inodes bound what a flooding guest can pin on the host; a
+        // request file takes one 4 KiB page, so both limits are reached at the same ~256 files.
         // Requests: 16 KiB and 64 lines are far beyond any real request and bound a hostile one.
-        return new CastdConfig(stateDir, List.of(), Duration.ofSeconds(1), 1 << 20, 1024, 16 * 1024, 64,
-                Duration.ofMinutes(10));
+        // Per guest: 1,024 requests pending (~10 s of worker time, the guest command's timeout)
+        // and 200 files taken per second (bursts of one second's worth).
+        return new CastdConfig(stateDir, List.of(), Duration.ofSeconds(1), 1 << 20, 256, 16 * 1024, 64,
+                Duration.ofMinutes(10), 1024, 200);
     }
 
     /** Reads {@code file} if given; {@code stateDirOverride} (the --state-dir option) wins over the file. */
@@ -58,7 +64,18 @@ public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Durat
                 number(p, "drop-max-bytes", d.dropMaxBytes()), number(p, "drop-max-inodes", d.dropMaxInodes()),
                 intNumber(p, "request-max-bytes", d.requestMaxBytes()),
                 intNumber(p, "request-max-lines", d.requestMaxLines()),
-                Duration.ofSeconds(number(p, "reply-retention-seconds", d.replyRetention().toSeconds())));
+                Duration.ofSeconds(number(p, "reply-retention-seconds", d.replyRetention().toSeconds())),
+                intNumber(p, "guest-max-queued", d.guestMaxQueued()),
+                atMost(p, "guest-requests-per-second", d.guestRequestsPerSecond(), MAX_REQUESTS_PER_SECOND));
+    }
+
+    private static int atMost(Properties p, String key, int fallback, int max) {
+        int n = intNumber(p, key, fallback);
+        if (n > max) {
+            throw new IllegalArgumentException("castd.conf: " + key + " must be a positive integer at most " + max
+                    + ", not '" + p.getProperty(key) + "'");
+        }
+        return n;
     }
 
     private static int intNumber(Properties p, String key, int fallback) {

@@ -28,6 +28,7 @@ import org.phoenixcast.store.HistoryStore;
 import org.phoenixcast.store.SharingStore;
 import org.phoenixcast.watch.DropIntake;
 import org.phoenixcast.watch.DropWatcher;
+import org.phoenixcast.watch.RefusalBursts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,9 +75,11 @@ public final class Daemon implements ControlPlane, AutoCloseable {
         Reconciler reconciler = new Reconciler(db, sharing, history, kernel, registry, new DesiredMounts(forbidden));
         RequestProcessor processor = new RequestProcessor(db, sharing, history, queue, policy, reconciler,
                 config.requestMaxLines());
-        DropIntake intake = new DropIntake(db, queue, history, config.requestMaxBytes());
-        this.watcher = new DropWatcher(kernel.newInotify(), channels, intake, this::poke);
-        this.worker = new Worker(config, clock, db, kernel, containers, sharing, queue, registry, channels, intake,
+        DropIntake intake = new DropIntake(db, queue, history, new RefusalBursts(clock, history),
+                config.requestMaxBytes(), config.guestMaxQueued());
+        this.watcher = new DropWatcher(kernel.newInotify(), channels, intake, this::poke, clock,
+                config.resyncInterval(), config.guestRequestsPerSecond(), config.guestRequestsPerSecond());
+        this.worker = new Worker(config, clock, db, kernel, containers, sharing, queue, registry, channels,
                 watcher, reconciler, processor, GuestScripts.load(), this::publishRunning);
         this.workerThread = new Thread(this::runWorker, "castd-worker");
         this.watcherThread = new Thread(watcher, "castd-watch");

@@ -28,7 +28,6 @@ import org.phoenixcast.runtime.ContainerRegistry;
 import org.phoenixcast.store.ContainerStore;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.store.SharingStore;
-import org.phoenixcast.watch.DropIntake;
 import org.phoenixcast.watch.DropWatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +52,6 @@ final class Worker implements Runnable {
     private final RequestQueue queue;
     private final ContainerRegistry registry;
     private final GuestChannels channels;
-    private final DropIntake intake;
     private final DropWatcher watcher;
     private final Reconciler reconciler;
     private final RequestProcessor processor;
@@ -66,7 +64,7 @@ final class Worker implements Runnable {
 
     Worker(CastdConfig config, Clock clock, Database db, MountFacade kernel, ContainerStore containers,
            SharingStore sharing, RequestQueue queue, ContainerRegistry registry, GuestChannels channels,
-           DropIntake intake, DropWatcher watcher, Reconciler reconciler, RequestProcessor processor, byte[] script,
+           DropWatcher watcher, Reconciler reconciler, RequestProcessor processor, byte[] script,
            java.util.function.Consumer<Set<ContainerName>> runningListener) {
         this.config = config;
         this.clock = clock;
@@ -77,7 +75,6 @@ final class Worker implements Runnable {
         this.queue = queue;
         this.registry = registry;
         this.channels = channels;
-        this.intake = intake;
         this.watcher = watcher;
         this.reconciler = reconciler;
         this.processor = processor;
@@ -125,9 +122,10 @@ final class Worker implements Runnable {
         if (commandsChanged.getAndSet(false)) installCommands();
         boolean resync = containersChanged || !clock.instant().isBefore(nextResync);
         if (resync) {
+            // Drop directories are rescanned by the watcher (bounded, round-robin): never here,
+            // where one guest's full directory would hold up every other guest's request.
             for (GuestChannel c : channels.all()) {
                 attach(c);
-                intake.scan(c);
                 pruneReplies(c);
             }
         }

@@ -66,6 +66,11 @@ public final class RequestQueue {
                 .set(REQUEST.FINISHED_AT, OffsetDateTime.now(clock)).where(REQUEST.ID.eq(id)).execute();
     }
 
+    /** Requests of one container not yet replied (QUEUED or DECIDED): what the per-guest limit counts. */
+    public int countPending(DSLContext tx, ContainerName container) {
+        return tx.fetchCount(REQUEST, REQUEST.STATE.in(QUEUED, DECIDED).and(REQUEST.CONTAINER.eq(container.value())));
+    }
+
     public int countQueued(DSLContext tx) {
         return tx.fetchCount(REQUEST, REQUEST.STATE.ne(REPLIED));
     }

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import org.jooq.DSLContext;
 
-/** The history table: every request outcome, mount, unmount and refusal. Append-only. */
+/** The history table: every request outcome, mount, unmount and refusal. Append-only but for aggregate rows. */
 public final class HistoryStore {
     /** Column limits of the history table; longer text is cut, never rejected. */
     private static final int MAX_ARGUMENTS = 8192;
@@ -23,13 +23,22 @@ public final class HistoryStore {
     public record Entry(long id, OffsetDateTime at, String container, String verb, String arguments, String outcome,
                         String reason, Long requestId) {}
 
-    public void record(DSLContext tx, String container, String verb, String arguments, String outcome, String reason,
+    /** Appends a row; returns its id. */
+    public long record(DSLContext tx, String container, String verb, String arguments, String outcome, String reason,
                        Long requestId) {
-        tx.insertInto(HISTORY, HISTORY.AT, HISTORY.CONTAINER, HISTORY.VERB, HISTORY.ARGUMENTS, HISTORY.OUTCOME,
+        return tx.insertInto(HISTORY, HISTORY.AT, HISTORY.CONTAINER, HISTORY.VERB, HISTORY.ARGUMENTS, HISTORY.OUTCOME,
                         HISTORY.REASON, HISTORY.REQUEST_ID)
                 .values(OffsetDateTime.now(clock), container, cut(verb, 32), cut(arguments, MAX_ARGUMENTS), outcome,
                         cut(reason, MAX_REASON), requestId)
-                .execute();
+                .returning(HISTORY.ID).fetchOne().getId();
+    }
+
+    /**
+     * Rewrites the arguments of a row this process recorded: the one exception to append-only,
+     * for an aggregate row (a burst of refused request files) whose count grows while it lasts.
+     */
+    public void updateArguments(DSLContext tx, long id, String arguments) {
+        tx.update(HISTORY).set(HISTORY.ARGUMENTS, cut(arguments, MAX_ARGUMENTS)).where(HISTORY.ID.eq(id)).execute();
     }
 
     /** The newest {@code limit} entries, oldest first, optionally for one container. */

@@ -24,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * removed. A file refused here (wrong type, too big, bad name or encoding) gets its error reply
  * and history row before it is removed.
  *
+ * <p>Limit: a guest with {@code maxPending} requests not yet replied gets every further file
+ * refused with {@link #tooManyPending} as its reply, counted in one history row per burst
+ * ({@link RefusalBursts}); the guest retries later. How fast files are taken at all is the
+ * {@link IntakeScheduler}'s business.
+ *
  * <p>Security: the requester is the container owning the drop directory, never the file's
  * name or content. Files are read through {@link org.phoenixcast.linux.DropDirectory}, which
  * never follows a symlink, never blocks on a FIFO and caps the bytes read.
@@ -34,34 +39,43 @@ public final class DropIntake {
     private final Database db;
     private final RequestQueue queue;
     private final HistoryStore history;
+    private final RefusalBursts bursts;
     private final int maxBytes;
+    private final int maxPending;
 
-    public DropIntake(Database db, RequestQueue queue, HistoryStore history, int maxBytes) {
+    public DropIntake(Database db, RequestQueue queue, HistoryStore history, RefusalBursts bursts, int maxBytes,
+                      int maxPending) {
         this.db = db;
         this.queue = queue;
         this.history = history;
+        this.bursts = bursts;
         this.maxBytes = maxBytes;
+        this.maxPending = maxPending;
     }
 
-    /** Takes every complete request in the channel's drop directory; returns how many were queued. */
-    public int scan(GuestChannel channel) {
-        List<String> names;
+    /** The reply (and history reason) of a file refused because its guest has too many pending requests. */
+    public static String tooManyPending(int max) {
+        return "too many pending requests (max " + max + "); try again later";
+    }
+
+    /** Entry names of the channel's drop directory; empty (logged) when it cannot be listed. */
+    public List<String> list(GuestChannel channel) {
         try {
-            names = channel.drop().list();
+            return channel.drop().list();
         } catch (LinuxException e) {
             log.warn("container={} cannot list its drop directory: {}", channel.name(), e.getMessage());
-            return 0;
+            return List.of();
         }
-        int queued = 0;
-        for (String name : names) {
-            if (take(channel, name)) queued++;
-        }
-        return queued;
+    }
+
+    /** The guest stopped: forget its refusal burst. */
+    public void forget(ContainerName container) {
+        bursts.forget(container);
     }
 
     /**
-     * Takes one entry; true when a request was queued. Synchronized: the watcher thread and the
-     * worker's resync scan may meet on the same file, and it must be queued once.
+     * Takes one entry; true when a request was queued. Called by the watcher thread (through the
+     * {@link IntakeScheduler}); synchronized so that a second caller could never queue a file twice.
      */
     public synchronized boolean take(GuestChannel channel, String untrustedName) {
         if (RequestName.isTemporary(untrustedName)) return false;
@@ -85,8 +99,12 @@ public final class DropIntake {
             if (e.errno() != 2) log.warn("container={} cannot read {}: {}", container, Printable.quote(untrustedName), e.getMessage());
             return false;
         }
-        boolean known = db.transaction(tx -> {
-            if (queue.isKnown(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos())) return true;
+        Taken taken = db.transaction(tx -> {
+            if (queue.isKnown(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos())) return Taken.KNOWN;
+            if (queue.countPending(tx.dsl(), container) >= maxPending) {
+                bursts.refused(tx.dsl(), container, untrustedName, tooManyPending(maxPending));
+                return Taken.REFUSED;
+            }
             // A stale reply of the same name goes before the commit: once the row commits the
             // worker may answer at once. (A known file's reply, if any, is the real one: kept.)
             try {
@@ -95,15 +113,25 @@ public final class DropIntake {
                 log.warn("container={} cannot remove stale reply {}: {}", container, name.replyName(), e.getMessage());
             }
             queue.enqueue(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos(), body);
-            return false;
+            return Taken.QUEUED;
         });
+        if (taken == Taken.REFUSED) {
+            // After the history commit, before the removal: the guest's reply never lacks its record.
+            try {
+                channel.writeReply(name.replyName(), Reply.error(tooManyPending(maxPending)).render());
+            } catch (LinuxException e) {
+                log.warn("container={} cannot write reply: {}", container, e.getMessage());
+            }
+        }
         try {
             channel.drop().remove(untrustedName);
         } catch (LinuxException e) {
             log.warn("container={} cannot remove {}: {}", container, untrustedName, e.getMessage());
         }
-        return !known;
+        return taken == Taken.QUEUED;
     }
+
+    private enum Taken { QUEUED, KNOWN, REFUSED }
 
     private void refuse(GuestChannel channel, RequestName name, String untrustedName, String reason) {
         log.info("container={} refused request file {}: {}", channel.name(), Printable.quote(untrustedName), reason);

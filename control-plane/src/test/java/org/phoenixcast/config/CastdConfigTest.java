@@ -31,7 +31,10 @@ class CastdConfigTest {
         assertThat(c).isEqualTo(CastdConfig.defaults(Path.of("/var/lib/phoenix-cast")));
         assertThat(c.resyncInterval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(c.dropMaxBytes()).isEqualTo(1 << 20);
-        assertThat(c.dropMaxInodes()).isEqualTo(1024);
+        assertThat(c.dropMaxInodes()).isEqualTo(256);
+        assertThat(c.dropMaxInodes() * 4096).as("inodes and 4 KiB pages run out together").isEqualTo(c.dropMaxBytes());
+        assertThat(c.guestMaxQueued()).isEqualTo(1024);
+        assertThat(c.guestRequestsPerSecond()).isEqualTo(200);
         assertThat(c.requestMaxBytes()).isEqualTo(16384);
         assertThat(c.requestMaxLines()).isEqualTo(64);
         assertThat(c.replyRetention()).isEqualTo(Duration.ofMinutes(10));
@@ -53,9 +56,11 @@ class CastdConfigTest {
                 request-max-bytes = 4096
                 request-max-lines = 8
                 reply-retention-seconds = 60
+                guest-max-queued = 32
+                guest-requests-per-second = 7
                 """);
         assertThat(c).isEqualTo(new CastdConfig(Path.of("/srv/castd"), List.of(GuestPath.parse("/boot"), GuestPath.parse("/opt/secret")),
-                Duration.ofSeconds(5), 2048, 16, 4096, 8, Duration.ofSeconds(60)));
+                Duration.ofSeconds(5), 2048, 16, 4096, 8, Duration.ofSeconds(60), 32, 7));
     }
 
     @Test
@@ -79,6 +84,10 @@ class CastdConfigTest {
                 Arguments.of("request-max-bytes = 4294967297", "request-max-bytes must be a positive integer"),
                 Arguments.of("request-max-lines = 2147483648", "request-max-lines must be a positive integer"),
                 Arguments.of("reply-retention-seconds = 1h", "reply-retention-seconds must be a positive integer, not '1h'"),
+                Arguments.of("guest-max-queued = 0", "guest-max-queued must be a positive integer, not '0'"),
+                Arguments.of("guest_max_queued = 5", "unknown setting 'guest_max_queued'"),
+                Arguments.of("guest-requests-per-second = 1000001",
+                        "guest-requests-per-second must be a positive integer at most 1000000"),
                 Arguments.of("forbidden-targets = boot", "forbidden-targets"),
                 Arguments.of("forbidden-targets = /boot/", "forbidden-targets"));
     }

@@ -22,12 +22,18 @@ public final class CastdProcess implements AutoCloseable {
     private final Path repo;
     private final Path stateDir;
     private final Path log;
+    /** castd.conf passed with --config, or null for the built-in defaults. */
+    private final Path config;
+    /** CASTD_JAVA_OPTS for bin/castd, or null to inherit. */
+    private final String javaOpts;
     private Process process;
 
-    private CastdProcess(Path repo, Path stateDir) {
+    private CastdProcess(Path repo, Path stateDir, Path config, String javaOpts) {
         this.repo = repo;
         this.stateDir = stateDir;
         this.log = stateDir.resolveSibling(stateDir.getFileName() + ".log");
+        this.config = config;
+        this.javaOpts = javaOpts;
     }
 
     /** The repository root: -Dphoenixcast.repo (set by the tests pom) or the parent of the working directory. */
@@ -39,16 +45,34 @@ public final class CastdProcess implements AutoCloseable {
 
     /** Starts castd on a new temporary state directory and waits until castctl can reach it. */
     public static CastdProcess start() throws IOException {
+        return start(java.util.Map.of(), null);
+    }
+
+    /**
+     * Starts castd with these castd.conf settings (key → value, written to a castd.conf beside
+     * the state directory) and, unless null, these JVM options (CASTD_JAVA_OPTS, e.g. -Xmx).
+     */
+    public static CastdProcess start(java.util.Map<String, String> settings, String javaOpts) throws IOException {
         Path parent = Files.createTempDirectory("castd-it");
-        CastdProcess castd = new CastdProcess(repo(), parent.resolve("state"));
+        Path config = null;
+        if (!settings.isEmpty()) {
+            config = parent.resolve("castd.conf");
+            StringBuilder text = new StringBuilder();
+            settings.forEach((k, v) -> text.append(k).append(" = ").append(v).append('\n'));
+            Files.writeString(config, text);
+        }
+        CastdProcess castd = new CastdProcess(repo(), parent.resolve("state"), config, javaOpts);
         castd.startProcess();
         return castd;
     }
 
     private void startProcess() throws IOException {
-        List<String> cmd = List.of(repo.resolve("bin/castd").toString(), "--state-dir", stateDir.toString());
-        process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/castd").toString(), "--state-dir", stateDir.toString()));
+        if (config != null) cmd.addAll(List.of("--config", config.toString()));
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        if (javaOpts != null) builder.environment().put("CASTD_JAVA_OPTS", javaOpts);
+        process = builder.start();
         Instant deadline = Instant.now().plus(START_TIMEOUT);
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) throw new IOException("castd exited with " + process.exitValue() + ":\n" + log());

@@ -1,0 +1,278 @@
+package org.phoenixcast.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.phoenixcast.it.support.CastdJson;
+import org.phoenixcast.it.support.CastdJson.HistoryRow;
+import org.phoenixcast.it.support.CastdProcess;
+import org.phoenixcast.it.support.DropGuest;
+import org.phoenixcast.it.support.UnshareContainer;
+import org.phoenixcast.testing.RequiresRoot;
+
+/**
+ * A flooding guest against a real castd. Guest a fills its drop directory as fast as it can
+ * for {@link #FLOOD}, refilling as castd drains it, while guest b makes one request at a time.
+ * b's latency must stay within a few times what it is without the flood, a's excess must be
+ * refused with the documented reply and counted in a few history rows, castd's memory must
+ * stay bounded, and every file a wrote must get a reply.
+ *
+ * <p>castd runs with a small queue limit so the refusal path is exercised within CI time, a
+ * rate high enough that intake is not what slows a down, and a 256 MiB heap so a leak would
+ * show as a failure, not as a machine swapping. Requests are written from the host side of the
+ * drop tmpfs (the same tmpfs a guest writes): a shell in the guest could not flood as hard.
+ */
+@RequiresRoot(tools = {"unshare", "nsenter", "mount", "umount", "pivot_root", "busybox"})
+class FloodIT {
+    private static final int MAX_QUEUED = 32;
+    private static final Duration FLOOD = Duration.ofSeconds(15);
+    private static final Duration DRAIN = Duration.ofSeconds(30);
+    private static final int BASELINE_SAMPLES = 40;
+    private static final Duration PROBE_EVERY = Duration.ofMillis(100);
+    /** b's median under flood may be this many times its median without it (a floor of 2 ms for the baseline). */
+    private static final double MEDIAN_FACTOR = 5;
+    /** b's worst request under flood, absolute: castd's 1 s resync, a GC pause and a loaded 2-core box included. */
+    private static final Duration MAX_CAP = Duration.ofSeconds(1);
+    private static final long RSS_CAP_KIB = 512 * 1024;
+    private static final long HEAP_GROWTH_CAP_KIB = 32 * 1024;
+    private static final String REFUSAL = "error: too many pending requests (max " + MAX_QUEUED + "); try again later\n";
+    private static final Pattern BURST_COUNT = Pattern.compile("^(\\d+) request files?");
+
+    private CastdProcess castd;
+    private UnshareContainer containerA;
+    private UnshareContainer containerB;
+    private DropGuest a;
+    private DropGuest b;
+    /** a's replies as castd writes them (castd keeps only each guest's newest 512): name → first line. */
+    private final Map<String, String> repliesOfA = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService collector = Executors.newSingleThreadScheduledExecutor();
+
+    @BeforeEach
+    void start() throws IOException {
+        castd = CastdProcess.start(Map.of("guest-max-queued", Integer.toString(MAX_QUEUED),
+                "guest-requests-per-second", "5000"), "-Xmx256m");
+        containerA = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "a");
+        containerB = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "b");
+        a = DropGuest.registered(castd, "a", containerA);
+        b = DropGuest.registered(castd, "b", containerB);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        collector.shutdownNow();
+        try {
+            if (castd != null) castd.close();
+        } finally {
+            if (containerA != null) containerA.close();
+            if (containerB != null) containerB.close();
+        }
+    }
+
+    @Test
+    void aFloodingGuestNeitherDelaysAnotherNorGrowsCastd() throws Exception {
+        List<Long> baseline = new ArrayList<>();
+        for (int i = 0; i < BASELINE_SAMPLES; i++) {
+            baseline.add(probe(b, "showcast.base" + i));
+            Thread.sleep(PROBE_EVERY.toMillis() / 2);
+        }
+        long heapBefore = heapUsedAfterGcKiB();
+        long rssBefore = rssKiB();
+
+        collector.scheduleWithFixedDelay(this::collectRepliesOfA, 0, 10, TimeUnit.MILLISECONDS);
+        AtomicBoolean flooding = new AtomicBoolean(true);
+        AtomicLong written = new AtomicLong();
+        AtomicLong enospc = new AtomicLong();
+        Set<String> sentByA = ConcurrentHashMap.newKeySet();
+        Thread flooder = new Thread(() -> flood(flooding, written, enospc, sentByA), "flooder");
+        AtomicLong rssMax = new AtomicLong(rssBefore);
+        ScheduledExecutorService rssSampler = Executors.newSingleThreadScheduledExecutor();
+        rssSampler.scheduleAtFixedRate(() -> rssMax.accumulateAndGet(rssKiB(), Math::max), 0, 200, TimeUnit.MILLISECONDS);
+
+        flooder.start();
+        List<Long> underFlood = new ArrayList<>();
+        long end = System.nanoTime() + FLOOD.toNanos();
+        int k = 0;
+        while (System.nanoTime() < end) {
+            underFlood.add(probe(b, "showcast.flood" + k++));
+            Thread.sleep(PROBE_EVERY.toMillis());
+        }
+        flooding.set(false);
+        flooder.join();
+        rssSampler.shutdownNow();
+
+        await("every file a wrote answered, queue drained").atMost(DRAIN).pollInterval(Duration.ofMillis(200))
+                .until(() -> repliesOfA.keySet().containsAll(sentByA) && CastdJson.queued(castd) == 0);
+        collector.shutdownNow();
+        long heapAfter = heapUsedAfterGcKiB();
+        long rssAfter = rssKiB();
+
+        long refused = repliesOfA.values().stream().filter(REFUSAL::equals).count();
+        long ok = repliesOfA.values().stream().filter("ok\n"::equals).count();
+        List<HistoryRow> bursts = CastdJson.history(castd).stream()
+                .filter(r -> r.container().equals("a") && r.outcome().equals("refused")).toList();
+        long countedInHistory = bursts.stream().mapToLong(r -> burstCount(r.arguments())).sum();
+
+        System.out.printf("FloodIT: b without flood: p50 %.1f ms, p90 %.1f ms, max %.1f ms (%d requests)%n",
+                ms(pct(baseline, 50)), ms(pct(baseline, 90)), ms(pct(baseline, 100)), baseline.size());
+        System.out.printf("FloodIT: b under flood:   p50 %.1f ms, p90 %.1f ms, max %.1f ms (%d requests)%n",
+                ms(pct(underFlood, 50)), ms(pct(underFlood, 90)), ms(pct(underFlood, 100)), underFlood.size());
+        System.out.printf("FloodIT: a wrote %d files in %d s (%d writes hit ENOSPC): %d answered ok, %d refused"
+                        + " (history: %d rows counting %d)%n", written.get(), FLOOD.toSeconds(), enospc.get(), ok,
+                refused, bursts.size(), countedInHistory);
+        System.out.printf("FloodIT: castd VmRSS %d MiB before, max %d MiB during, %d MiB after;"
+                        + " heap used after full GC %d KiB before, %d KiB after%n",
+                rssBefore / 1024, rssMax.get() / 1024, rssAfter / 1024, heapBefore, heapAfter);
+
+        SoftAssertions soft = new SoftAssertions();
+        long baseMedian = Math.max(pct(baseline, 50), TimeUnit.MILLISECONDS.toNanos(2));
+        soft.assertThat(pct(underFlood, 50)).as("b's median under flood (ns) vs %d x without", (int) MEDIAN_FACTOR)
+                .isLessThanOrEqualTo((long) (MEDIAN_FACTOR * baseMedian));
+        soft.assertThat(pct(underFlood, 90)).as("b's p90 under flood (ns) vs %d x without", (int) MEDIAN_FACTOR)
+                .isLessThanOrEqualTo((long) (MEDIAN_FACTOR * Math.max(pct(baseline, 90), TimeUnit.MILLISECONDS.toNanos(2))));
+        soft.assertThat(pct(underFlood, 100)).as("b's worst request under flood (ns)").isLessThanOrEqualTo(MAX_CAP.toNanos());
+        // How many files a gets in is castd's drain rate (DB-bound, ~5 commits per request); how
+        // many it tries is the flood: thousands of writes, most of them bouncing off a full tmpfs.
+        soft.assertThat(written.get()).as("a's files written").isGreaterThanOrEqualTo(500);
+        soft.assertThat(written.get() + enospc.get()).as("a's write attempts").isGreaterThanOrEqualTo(2000);
+        soft.assertThat(refused).as("a's files refused with the documented reply").isPositive();
+        soft.assertThat(ok + refused).as("every reply of a is ok or the refusal").isEqualTo(repliesOfA.size());
+        soft.assertThat(repliesOfA.keySet()).as("a's replies").containsAll(sentByA);
+        soft.assertThat(bursts).as("a's refusals in history").isNotEmpty().allSatisfy(r -> {
+            assertThat(r.verb()).isEqualTo("request");
+            assertThat(r.reason()).isEqualTo("too many pending requests (max " + MAX_QUEUED + "); try again later");
+        });
+        soft.assertThat(bursts.size()).as("history rows for a's refusals (one per burst, 5 s gap)")
+                .isLessThanOrEqualTo(1 + (int) (FLOOD.toSeconds() / 5));
+        soft.assertThat(countedInHistory).as("refusals counted in history").isEqualTo(refused);
+        soft.assertThat(a.dropEntries()).as("a's drop directory after the flood").isEmpty();
+        soft.assertThat(rssMax.get()).as("castd VmRSS (KiB) during the flood").isLessThan(RSS_CAP_KIB);
+        soft.assertThat(heapAfter - heapBefore).as("castd heap growth after full GC (KiB)").isLessThan(HEAP_GROWTH_CAP_KIB);
+        soft.assertAll();
+    }
+
+    /** Writes one request on b's host side (dot-name, then rename) and waits for its reply; nanoseconds. */
+    private static long probe(DropGuest guest, String name) throws IOException {
+        Path reply = guest.hostReplies().resolve(name);
+        Path tmp = guest.hostDrop().resolve("." + name);
+        long start = System.nanoTime();
+        Files.writeString(tmp, "\n");
+        Files.move(tmp, guest.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
+        long deadline = start + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.exists(reply)) {
+            if (System.nanoTime() > deadline) throw new AssertionError(name + ": no reply within 10 s");
+            LockSupport.parkNanos(200_000);
+        }
+        long took = System.nanoTime() - start;
+        assertThat(Files.readString(reply)).as(name).isEqualTo("ok\n");
+        return took;
+    }
+
+    /** a's flood: as many files as its drop tmpfs takes, retrying after ENOSPC as castd drains it. */
+    private void flood(AtomicBoolean flooding, AtomicLong written, AtomicLong enospc, Set<String> sent) {
+        long i = 0;
+        while (flooding.get()) {
+            String name = "showcast.a" + i;
+            Path tmp = a.hostDrop().resolve("." + name);
+            try {
+                Files.writeString(tmp, "\n");
+                Files.move(tmp, a.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
+                sent.add(name);
+                written.incrementAndGet();
+                i++;
+            } catch (IOException e) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the next attempt overwrites it
+                }
+                if (!String.valueOf(e.getMessage()).contains("No space left")) throw new AssertionError(e);
+                enospc.incrementAndGet();
+                LockSupport.parkNanos(1_000_000);
+            }
+        }
+    }
+
+    private void collectRepliesOfA() {
+        try (var names = Files.list(a.hostReplies())) {
+            for (Path f : (Iterable<Path>) names::iterator) {
+                String name = f.getFileName().toString();
+                if (name.startsWith(".") || repliesOfA.containsKey(name)) continue;
+                try {
+                    repliesOfA.put(name, Files.readString(f, StandardCharsets.UTF_8));
+                } catch (NoSuchFileException pruned) {
+                    // pruned between list and read: a later check finds it missing
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the next pass looks again
+        }
+    }
+
+    private static long burstCount(String arguments) {
+        Matcher m = BURST_COUNT.matcher(arguments);
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    private long rssKiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(castd.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot read castd's VmRSS", e);
+        }
+        throw new AssertionError("no VmRSS for castd");
+    }
+
+    /** castd's used heap right after a full GC (jcmd GC.run, then GC.heap_info), KiB. */
+    private long heapUsedAfterGcKiB() throws IOException, InterruptedException {
+        jcmd("GC.run");
+        String info = jcmd("GC.heap_info");
+        Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
+        if (!m.find()) throw new AssertionError("no heap usage in jcmd GC.heap_info:\n" + info);
+        return Long.parseLong(m.group(1));
+    }
+
+    private String jcmd(String command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("jcmd", Long.toString(castd.pid()), command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("jcmd " + command + ": " + out);
+        return out;
+    }
+
+    private static long pct(List<Long> samples, int percentile) {
+        List<Long> sorted = new ArrayList<>(samples);
+        Collections.sort(sorted);
+        int index = (int) Math.ceil(percentile / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+}
