@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
 import org.phoenixcast.model.Access;
 import org.phoenixcast.model.Acceptance;
 import org.phoenixcast.model.Block;
@@ -47,6 +48,11 @@ import org.phoenixcast.protocol.Reply;
  * </ul>
  */
 class PolicyFuzzTest {
+
+    @BeforeAll
+    static void hookNothingUnlessFuzzing() {
+        QuietReplay.hookNothingUnlessFuzzing();
+    }
     private static final List<String> NAMES = List.of("103", "104", "105", "web1", "web-2.x");
     private static final List<String> PATHS = List.of("/", "/srv/data", "/srv", "/var/tmp", "/etc/1337",
             "/_external/var/tmp", "/usr/portage", "/proc", "/proc/self/root", "/sys/fs", "/dev", "/dev/sda",

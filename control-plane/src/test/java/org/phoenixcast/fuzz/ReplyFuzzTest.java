@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.phoenixcast.protocol.Reply;
 
 /**
@@ -16,6 +17,11 @@ import org.phoenixcast.protocol.Reply;
  * reason, then output lines.
  */
 class ReplyFuzzTest {
+
+    @BeforeAll
+    static void hookNothingUnlessFuzzing() {
+        QuietReplay.hookNothingUnlessFuzzing();
+    }
 
     /** An error reply is exactly one line; an ok reply is one line plus one per output line. */
     @FuzzTest(maxDuration = "20s")

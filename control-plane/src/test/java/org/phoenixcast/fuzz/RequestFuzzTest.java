@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.model.GuestPath;
 import org.phoenixcast.model.SourceRef;
@@ -29,6 +30,11 @@ import org.phoenixcast.protocol.RequestName;
  * {@code JAZZER_FUZZ=1} Jazzer fuzzes for {@code maxDuration}.
  */
 class RequestFuzzTest {
+
+    @BeforeAll
+    static void hookNothingUnlessFuzzing() {
+        QuietReplay.hookNothingUnlessFuzzing();
+    }
     /** castd's defaults (CastdConfig): the watcher reads at most 16 KiB, the worker takes 64 lines. */
     private static final int MAX_BYTES = 16 * 1024;
     private static final int MAX_LINES = 64;

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.BeforeAll;
 import org.phoenixcast.importer.CastsConfig;
 import org.phoenixcast.importer.CastsIni;
 import org.phoenixcast.importer.CastsIniException;
@@ -21,6 +22,11 @@ import org.phoenixcast.importer.CastsIniException;
  * {@code mvn test} replays them, {@code JAZZER_FUZZ=1} fuzzes for {@code maxDuration}.
  */
 class CastsIniFuzzTest {
+
+    @BeforeAll
+    static void hookNothingUnlessFuzzing() {
+        QuietReplay.hookNothingUnlessFuzzing();
+    }
 
     @FuzzTest(maxDuration = "20s")
     void castsIniIsRefusedWithCastsIniExceptionOrRoundTrips(byte[] input) throws IOException {
