@@ -144,35 +144,31 @@ final class ReadOnlyLock implements AutoCloseable {
      */
     Fd lockedClone(Fd tree) throws IOException, MountRefused {
         State s = state;
-        String first;
+        Attempt first = attempt(s, tree);
+        if (first.locked() != null) return first.locked();
+        LOG.error("read-only lock failed ({}); rebuilding the lock namespace", first.problem());
+        Attempt second = attempt(rebuild(s), tree);
+        if (second.locked() != null) return second.locked();
+        LOG.error("read-only lock failed after a rebuild: {}", second.problem());
+        throw new MountRefused("read-only share: castd cannot lock it read-only right now, refused");
+    }
+
+    /** One try at a locked clone through {@code s}: the clone, or why there is none. */
+    private record Attempt(Fd locked, String problem) {}
+
+    private Attempt attempt(State s, Fd tree) throws IOException {
         try {
             staged.incrementAndGet();
             Fd locked = ns.onHost(() -> relock(s, tree));
-            if (locked != null) return locked;
-            first = "the clone from the lock namespace is not locked";
+            return locked != null ? new Attempt(locked, null)
+                    : new Attempt(null, "the clone from the lock namespace is not locked");
         } catch (LinuxException | IllegalStateException e) {
-            first = e.getMessage();
+            return new Attempt(null, e.getMessage());
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IOException(e);
         }
-        LOG.error("read-only lock failed ({}); rebuilding the lock namespace", first);
-        State fresh = rebuild(s);
-        try {
-            staged.incrementAndGet();
-            Fd locked = ns.onHost(() -> relock(fresh, tree));
-            if (locked != null) return locked;
-            first = "the clone from the lock namespace is not locked";
-        } catch (LinuxException | IllegalStateException e) {
-            first = e.getMessage();
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException(e);
-        }
-        LOG.error("read-only lock failed after a rebuild: {}", first);
-        throw new MountRefused("read-only share: castd cannot lock it read-only right now, refused");
     }
 
     /**

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
-import org.phoenixcast.model.Access;
 import org.phoenixcast.model.Acceptance;
+import org.phoenixcast.model.Access;
 import org.phoenixcast.model.Block;
 import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.model.DisabledVerb;
@@ -28,6 +28,7 @@ import org.phoenixcast.policy.Decision;
 import org.phoenixcast.policy.DesiredMounts;
 import org.phoenixcast.policy.ForbiddenPaths;
 import org.phoenixcast.policy.SharingPolicy;
+import org.phoenixcast.policy.States;
 import org.phoenixcast.protocol.Command;
 import org.phoenixcast.protocol.CommandParser;
 import org.phoenixcast.protocol.Reply;
@@ -93,7 +94,7 @@ class PolicyFuzzTest {
             assertThat(apply.messages()).allSatisfy(m -> assertThat(m).doesNotContain("\n").isNotEqualTo("ok")
                     .doesNotStartWith("error: "));
             for (Change change : apply.changes()) requireOwnedBy(requester, change, forbidden);
-            requireSafeMounts(forbidden, applied(state, apply.changes()), running);
+            requireSafeMounts(forbidden, States.apply(state, apply.changes()), running);
         }
     }
 
@@ -144,35 +145,6 @@ class PolicyFuzzTest {
                 }
             }
         }
-    }
-
-    /** The state after the store applies {@code changes}, with SharingStore's semantics. */
-    private static SharingState applied(SharingState state, List<Change> changes) {
-        List<Share> shares = new ArrayList<>(state.shares());
-        List<Acceptance> acceptances = new ArrayList<>(state.acceptances());
-        List<Block> blocks = new ArrayList<>(state.blocks());
-        for (Change change : changes) {
-            if (change instanceof Change.PutShare p) {
-                Share s = p.share();
-                shares.removeIf(o -> o.owner().equals(s.owner()) && o.source().equals(s.source())
-                        && o.receiver().equals(s.receiver()));
-                shares.add(s);
-            } else if (change instanceof Change.RemoveShares r) {
-                shares.removeIf(o -> o.owner().equals(r.owner()) && o.source().equals(r.source())
-                        && (r.receiver().isEmpty() || o.receiver().equals(r.receiver())));
-            } else if (change instanceof Change.PutAcceptance p) {
-                Acceptance a = p.acceptance();
-                acceptances.removeIf(o -> o.receiver().equals(a.receiver()) && o.source().equals(a.source()));
-                acceptances.add(a);
-            } else if (change instanceof Change.RemoveAcceptance r) {
-                acceptances.removeIf(o -> o.receiver().equals(r.receiver()) && o.source().equals(r.source()));
-            } else if (change instanceof Change.PutBlock p) {
-                if (!blocks.contains(p.block())) blocks.add(p.block());
-            } else if (change instanceof Change.RemoveBlock r) {
-                blocks.remove(r.block());
-            }
-        }
-        return new SharingState(shares, acceptances, blocks, state.placed(), state.disabledVerbs());
     }
 
     /**

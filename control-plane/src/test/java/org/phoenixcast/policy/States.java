@@ -18,7 +18,7 @@ import org.phoenixcast.model.SourceRef;
 import org.phoenixcast.model.Verb;
 
 /** Terse builders of sharing states for policy tables, and the store's semantics of a Change, in memory. */
-final class States {
+public final class States {
     static final Access RO = Access.READ_ONLY;
     static final Access RW = Access.READ_WRITE;
 
@@ -95,7 +95,7 @@ final class States {
     }
 
     /** Applies changes as SharingStore does: puts replace by key, removes match by key, a duplicate block is ignored. */
-    static SharingState apply(SharingState state, List<Change> changes) {
+    public static SharingState apply(SharingState state, List<Change> changes) {
         List<Share> shares = new ArrayList<>(state.shares());
         List<Acceptance> acceptances = new ArrayList<>(state.acceptances());
         List<Block> blocks = new ArrayList<>(state.blocks());
