@@ -56,6 +56,27 @@ abstract class AdminCommand implements Callable<Integer> {
         return spec.commandLine().getOut();
     }
 
+    /**
+     * Unregisters a container and unmounts its drop and /syscmd tmpfs on the host (lazily: the
+     * worker may still hold their fds until its next turn). Shared by {@code container rm} and
+     * {@code sandbox rm}, so neither leaves a guest's tmpfs behind.
+     *
+     * @return false when no container had that name
+     */
+    boolean forgetContainer(org.phoenixcast.model.ContainerName container) {
+        boolean removed = plane().db().transaction(tx -> plane().containers().remove(tx.dsl(), container));
+        if (!removed) return false;
+        plane().poke();
+        java.nio.file.Path guest = plane().stateDir().resolve("guests").resolve(container.value());
+        try {
+            plane().kernel().removeTmpfs(guest.resolve("drop"));
+            plane().kernel().removeTmpfs(guest.resolve("syscmd"));
+        } catch (java.io.IOException e) {
+            spec.commandLine().getErr().println("castctl: warning: " + e.getMessage());
+        }
+        return true;
+    }
+
     /** A user error: one line on stderr, exit code 1. */
     int fail(String message) {
         spec.commandLine().getErr().println("castctl: " + message);

@@ -82,17 +82,7 @@ final class ContainerCommands implements Callable<Integer> {
         @Override
         public Integer call() {
             ContainerName container = ContainerName.parse(name);
-            boolean removed = plane().db().transaction(tx -> plane().containers().remove(tx.dsl(), container));
-            if (!removed) return fail("no container named " + container);
-            plane().poke();
-            // Its drop and /syscmd tmpfs on the host go too (lazily, the worker may still hold fds).
-            java.nio.file.Path guest = plane().stateDir().resolve("guests").resolve(container.value());
-            try {
-                plane().kernel().removeTmpfs(guest.resolve("drop"));
-                plane().kernel().removeTmpfs(guest.resolve("syscmd"));
-            } catch (IOException e) {
-                spec.commandLine().getErr().println("castctl: warning: " + e.getMessage());
-            }
+            if (!forgetContainer(container)) return fail("no container named " + container);
             out().println("removed " + container);
             return 0;
         }

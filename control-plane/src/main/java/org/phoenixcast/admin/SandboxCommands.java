@@ -79,8 +79,7 @@ final class SandboxCommands implements Callable<Integer> {
         public Integer call() throws IOException {
             ContainerName container = container();
             sandboxes().remove(container);
-            plane().db().transaction(tx -> plane().containers().remove(tx.dsl(), container));
-            plane().poke();
+            forgetContainer(container);
             out().println("removed sandbox " + container);
             return 0;
         }
