@@ -35,7 +35,7 @@ public interface ControlPlane {
     /** A snapshot of the containers running at the worker's last turn. Thread-safe. */
     Set<ContainerName> running();
 
-    /** Asks the worker to look again now. */
+    /** Asks the worker to look again now, registrations included. */
     void poke();
 
     /** Verb enablement changed: reinstall /syscmd commands. */

@@ -77,7 +77,7 @@ public final class Daemon implements ControlPlane, AutoCloseable {
                 config.requestMaxLines());
         DropIntake intake = new DropIntake(db, queue, history, new RefusalBursts(clock, history),
                 config.requestMaxBytes(), config.guestMaxQueued());
-        this.watcher = new DropWatcher(kernel.newInotify(), channels, intake, this::poke, clock,
+        this.watcher = new DropWatcher(kernel.newInotify(), channels, intake, this::requestArrived, clock,
                 config.resyncInterval(), config.guestRequestsPerSecond(), config.guestRequestsPerSecond());
         this.worker = new Worker(config, clock, db, kernel, containers, sharing, queue, registry, channels,
                 watcher, reconciler, processor, GuestScripts.load(), this::publishRunning);
@@ -138,6 +138,12 @@ public final class Daemon implements ControlPlane, AutoCloseable {
     @Override public MountFacade kernel() { return kernel; }
     @Override public Path stateDir() { return config.stateDir(); }
     @Override public Set<ContainerName> running() { return runningSnapshot; }
-    @Override public void poke() { worker.poke(); }
+    /** A guest request was queued: serve it; registrations are untouched. */
+    private void requestArrived() {
+        worker.poke();
+    }
+
+    /** Admin changes may touch registrations: the worker refreshes containers at once. */
+    @Override public void poke() { worker.registrationsChanged(); }
     @Override public void commandsChanged() { worker.commandsChanged(); }
 }

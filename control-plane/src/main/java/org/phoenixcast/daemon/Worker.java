@@ -59,6 +59,8 @@ final class Worker implements Runnable {
     private final java.util.function.Consumer<Set<ContainerName>> runningListener;
     private final Semaphore pokes = new Semaphore(0);
     private final AtomicBoolean commandsChanged = new AtomicBoolean(true);
+    /** Containers are refreshed at each resync and after admin changes, not for every guest request. */
+    private final AtomicBoolean registrationsChanged = new AtomicBoolean(true);
     private volatile boolean running = true;
     private Instant nextResync = Instant.MIN;
 
@@ -85,6 +87,15 @@ final class Worker implements Runnable {
     /** Asks for prompt attention (a request arrived, the admin changed something). Any thread. */
     void poke() {
         pokes.release();
+    }
+
+    /**
+     * The admin changed registrations (or anything else it changed may need them looked at):
+     * refresh the containers at the next turn rather than at the next resync. Any thread.
+     */
+    void registrationsChanged() {
+        registrationsChanged.set(true);
+        poke();
     }
 
     /** The admin enabled or disabled verbs: reinstall /syscmd commands at the next turn. Any thread. */
@@ -118,9 +129,10 @@ final class Worker implements Runnable {
     }
 
     private void turn() {
-        boolean containersChanged = refreshContainers();
+        boolean due = !clock.instant().isBefore(nextResync);
+        boolean containersChanged = (registrationsChanged.getAndSet(false) | due) && refreshContainers();
         if (commandsChanged.getAndSet(false)) installCommands();
-        boolean resync = containersChanged || !clock.instant().isBefore(nextResync);
+        boolean resync = containersChanged || due;
         if (resync) {
             // Drop directories are rescanned by the watcher (bounded, round-robin): never here,
             // where one guest's full directory would hold up every other guest's request.
@@ -129,16 +141,19 @@ final class Worker implements Runnable {
                 pruneReplies(c);
             }
         }
-        drainQueue();
+        int served = drainQueue();
         if (resync) {
             reconciler.reconcileAll();
-            writeStatuses();
             nextResync = clock.instant().plus(config.resyncInterval());
         }
+        if (served > 0 || resync) writeStatuses();
     }
 
-    /** Serves queued requests round-robin across containers until none is left or a batch is done. */
-    private void drainQueue() {
+    /**
+     * Serves queued requests round-robin across containers until none is left or a batch is
+     * done; returns how many it served.
+     */
+    private int drainQueue() {
         int served = 0;
         while (running && served < BATCH) {
             List<ContainerName> waiting = db.transaction(tx -> queue.containersWithQueued(tx.dsl()));
@@ -150,8 +165,8 @@ final class Worker implements Runnable {
                 served++;
             }
         }
-        if (served > 0) writeStatuses();
         if (served >= BATCH) poke();
+        return served;
     }
 
     /** On start-up: deliver replies of requests decided before a crash. */
