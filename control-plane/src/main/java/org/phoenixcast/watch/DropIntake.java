@@ -2,6 +2,7 @@ package org.phoenixcast.watch;
 
 import java.util.List;
 import org.phoenixcast.channel.GuestChannel;
+import org.phoenixcast.linux.Errno;
 import org.phoenixcast.linux.LinuxException;
 import org.phoenixcast.linux.RequestFile;
 import org.phoenixcast.linux.RequestFileRefused;
@@ -96,7 +97,7 @@ public final class DropIntake {
             refuse(channel, name, untrustedName, e.getMessage());
             return false;
         } catch (LinuxException e) {
-            if (e.errno() != 2) log.warn("container={} cannot read {}: {}", container, Printable.quote(untrustedName), e.getMessage());
+            if (e.errno() != Errno.ENOENT) log.warn("container={} cannot read {}: {}", container, Printable.quote(untrustedName), e.getMessage());
             return false;
         }
         Taken taken = db.transaction(tx -> {
@@ -115,19 +116,9 @@ public final class DropIntake {
             queue.enqueue(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos(), body);
             return Taken.QUEUED;
         });
-        if (taken == Taken.REFUSED) {
-            // After the history commit, before the removal: the guest's reply never lacks its record.
-            try {
-                channel.writeReply(name.replyName(), Reply.error(tooManyPending(maxPending)).render());
-            } catch (LinuxException e) {
-                log.warn("container={} cannot write reply: {}", container, e.getMessage());
-            }
-        }
-        try {
-            channel.drop().remove(untrustedName);
-        } catch (LinuxException e) {
-            log.warn("container={} cannot remove {}: {}", container, untrustedName, e.getMessage());
-        }
+        // After the history commit, before the removal: the guest's reply never lacks its record.
+        if (taken == Taken.REFUSED) replyError(channel, name, tooManyPending(maxPending));
+        removeEntry(channel, untrustedName);
         return taken == Taken.QUEUED;
     }
 
@@ -135,20 +126,28 @@ public final class DropIntake {
 
     private void refuse(GuestChannel channel, RequestName name, String untrustedName, String reason) {
         log.info("container={} refused request file {}: {}", channel.name(), Printable.quote(untrustedName), reason);
-        try {
-            if (name != null) channel.writeReply(name.replyName(), Reply.error(reason).render());
-        } catch (LinuxException e) {
-            log.warn("container={} cannot write reply: {}", channel.name(), e.getMessage());
-        }
+        if (name != null) replyError(channel, name, reason);
         db.transaction(tx -> {
             history.record(tx.dsl(), channel.name().value(), name == null ? "request" : name.word(),
                     Printable.quote(untrustedName), "refused", reason, null);
             return null;
         });
+        removeEntry(channel, untrustedName);
+    }
+
+    private static void replyError(GuestChannel channel, RequestName name, String reason) {
+        try {
+            channel.writeReply(name.replyName(), Reply.error(reason).render());
+        } catch (LinuxException e) {
+            log.warn("container={} cannot write reply {}: {}", channel.name(), name.replyName(), e.getMessage());
+        }
+    }
+
+    private static void removeEntry(GuestChannel channel, String untrustedName) {
         try {
             channel.drop().remove(untrustedName);
         } catch (LinuxException e) {
-            log.warn("container={} cannot remove refused file: {}", channel.name(), e.getMessage());
+            log.warn("container={} cannot remove {}: {}", channel.name(), Printable.quote(untrustedName), e.getMessage());
         }
     }
 }
