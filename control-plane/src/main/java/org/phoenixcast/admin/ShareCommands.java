@@ -30,7 +30,7 @@ final class ShareCommands {
             Optional<ContainerName> receiver = Optional.empty();
             GuestPath target = source;
             if (to != null) {
-                int colon = to.indexOf(':');
+                int colon = to.indexOf(":/"); // CT may be qualified (docker:web)
                 receiver = Optional.of(ContainerName.parse(colon < 0 ? to : to.substring(0, colon)));
                 if (colon >= 0) target = GuestPath.parse(to.substring(colon + 1));
             }

@@ -17,7 +17,8 @@ import org.phoenixcast.model.GuestPath;
  */
 public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Duration resyncInterval,
                           long dropMaxBytes, long dropMaxInodes, int requestMaxBytes, int requestMaxLines,
-                          Duration replyRetention, int guestMaxQueued, int guestRequestsPerSecond) {
+                          Duration replyRetention, int guestMaxQueued, int guestRequestsPerSecond,
+                          RuntimeConfig runtimes) {
 
     /** Far above what castd can take; keeps the token bucket's arithmetic exact. */
     static final int MAX_REQUESTS_PER_SECOND = 1_000_000;
@@ -33,7 +34,7 @@ public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Durat
         // Per guest: 1,024 requests pending (~10 s of worker time, the guest command's timeout)
         // and 200 files taken per second (bursts of one second's worth).
         return new CastdConfig(stateDir, List.of(), Duration.ofSeconds(1), 1 << 20, 256, 16 * 1024, 64,
-                Duration.ofMinutes(10), 1024, 200);
+                Duration.ofMinutes(10), 1024, 200, RuntimeConfig.defaults());
     }
 
     /** Reads {@code file} if given; {@code stateDirOverride} (the --state-dir option) wins over the file. */
@@ -45,7 +46,7 @@ public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Durat
             }
         }
         for (String key : p.stringPropertyNames()) {
-            if (!KEYS.contains(key)) throw new IllegalArgumentException(file + ": unknown setting '" + key + "'");
+            if (!KEYS.contains(key) && !RuntimeConfig.isKey(key)) throw new IllegalArgumentException(file + ": unknown setting '" + key + "'");
         }
         Path state = stateDirOverride != null ? stateDirOverride
                 : Path.of(p.getProperty("state-dir", DEFAULT_STATE_DIR.toString()));
@@ -66,7 +67,8 @@ public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Durat
                 intNumber(p, "request-max-lines", d.requestMaxLines()),
                 Duration.ofSeconds(number(p, "reply-retention-seconds", d.replyRetention().toSeconds())),
                 intNumber(p, "guest-max-queued", d.guestMaxQueued()),
-                atMost(p, "guest-requests-per-second", d.guestRequestsPerSecond(), MAX_REQUESTS_PER_SECOND));
+                atMost(p, "guest-requests-per-second", d.guestRequestsPerSecond(), MAX_REQUESTS_PER_SECOND),
+                RuntimeConfig.load(p, number(p, "runtime-resync-seconds", d.runtimes().resync().toSeconds())));
     }
 
     private static int atMost(Properties p, String key, int fallback, int max) {
@@ -97,6 +99,12 @@ public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Durat
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("castd.conf: " + key + " must be a positive integer, not '" + value + "'");
         }
+    }
+
+    /** The same settings with other runtime settings (tests, castctl demo). */
+    public CastdConfig withRuntimes(RuntimeConfig r) {
+        return new CastdConfig(stateDir, forbiddenTargets, resyncInterval, dropMaxBytes, dropMaxInodes, requestMaxBytes,
+                requestMaxLines, replyRetention, guestMaxQueued, guestRequestsPerSecond, r);
     }
 
     public Path databaseDir() {

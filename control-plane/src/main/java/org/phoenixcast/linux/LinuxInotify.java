@@ -13,8 +13,6 @@ import java.util.List;
  * waiting thread comes last, so a number is never closed while poll still uses it.
  */
 public final class LinuxInotify implements Inotify {
-    static final int IN_CLOSE_WRITE = 0x8;
-    static final int IN_MOVED_TO = 0x80;
     static final int IN_Q_OVERFLOW = 0x4000;
     static final int IN_IGNORED = 0x8000;
     static final int IN_ONLYDIR = 0x01000000;
@@ -49,10 +47,15 @@ public final class LinuxInotify implements Inotify {
 
     @Override
     public int watch(Path hostDirectory) throws LinuxException {
+        return watch(hostDirectory, IN_CLOSE_WRITE | IN_MOVED_TO);
+    }
+
+    @Override
+    public int watch(Path hostDirectory, int mask) throws LinuxException {
         synchronized (lock) {
             if (closed) throw new LinuxException("inotify_add_watch", hostDirectory.toString(), Errno.EBADF, "closed");
             int wd = Native.libc().inotify_add_watch(inotify.get(), Native.path(hostDirectory.toString()),
-                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
+                    mask | IN_ONLYDIR | IN_DONT_FOLLOW);
             if (wd < 0) throw Native.failure("inotify_add_watch", hostDirectory.toString());
             return wd;
         }

@@ -6,9 +6,13 @@ public record SourceRef(Owner owner, GuestPath path) {
         if (owner == null || path == null) throw new IllegalArgumentException("source needs owner and path");
     }
 
-    /** Parses {@code OWNER:/path}, e.g. {@code 104:/var/tmp} or {@code host:/usr/portage}. */
+    /**
+     * Parses {@code OWNER:/path}, e.g. {@code 104:/var/tmp}, {@code lxc:web:/srv} or
+     * {@code host:/usr/portage}: the owner ends at the first ":/" (an owner may itself hold one
+     * ':', its runtime qualifier; a path always starts with '/').
+     */
     public static SourceRef parse(String unsafeText) {
-        int colon = unsafeText == null ? -1 : unsafeText.indexOf(':');
+        int colon = unsafeText == null ? -1 : unsafeText.indexOf(":/");
         if (colon <= 0) {
             throw new IllegalArgumentException("invalid source " + Printable.quote(unsafeText)
                     + ": expected OWNER:/PATH, e.g. web1:/srv/data or host:/usr/portage");

@@ -176,7 +176,7 @@ public final class Sandboxes {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
                 String fileName = entry.getFileName().toString();
-                if (!ContainerName.isValid(fileName) || !Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) continue;
+                if (!ContainerName.isValidBare(fileName) || !Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) continue;
                 ContainerName name = ContainerName.parse(fileName);
                 out.add(new SandboxInfo(name, SandboxLayout.of(stateDir, name).root(), pid(name)));
             }

@@ -60,7 +60,8 @@ class CastdConfigTest {
                 guest-requests-per-second = 7
                 """);
         assertThat(c).isEqualTo(new CastdConfig(Path.of("/srv/castd"), List.of(GuestPath.parse("/boot"), GuestPath.parse("/opt/secret")),
-                Duration.ofSeconds(5), 2048, 16, 4096, 8, Duration.ofSeconds(60), 32, 7));
+                Duration.ofSeconds(5), 2048, 16, 4096, 8, Duration.ofSeconds(60), 32, 7,
+                org.phoenixcast.config.RuntimeConfig.defaults()));
     }
 
     @Test

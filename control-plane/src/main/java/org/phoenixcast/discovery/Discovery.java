@@ -1,0 +1,68 @@
+package org.phoenixcast.discovery;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.phoenixcast.config.RuntimeConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every enabled runtime's {@link DiscoveryLoop}, one thread each, and their combined snapshot.
+ * The listener (the worker's poke) runs on a loop thread whenever a runtime's set of running
+ * containers changed; it must only schedule work.
+ */
+public final class Discovery implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Discovery.class);
+
+    private final List<DiscoveryLoop> loops = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+
+    private Discovery() {}
+
+    /** Starts a loop per adapter, in the given (priority) order. */
+    public static Discovery start(List<RuntimeAdapter> adapters, RuntimeConfig config, Runnable changed) {
+        Discovery d = new Discovery();
+        for (RuntimeAdapter a : adapters) {
+            DiscoveryLoop loop = new DiscoveryLoop(a, config.namePattern(), config.resync(), changed);
+            Thread t = new Thread(loop, "castd-discover-" + a.runtime());
+            t.setDaemon(true);
+            d.loops.add(loop);
+            d.threads.add(t);
+            t.start();
+        }
+        if (!adapters.isEmpty()) {
+            log.info("discovering containers of {}", adapters.stream().map(RuntimeAdapter::runtime).toList());
+        }
+        return d;
+    }
+
+    /** No runtimes: only castctl registrations and sandboxes. */
+    public static Discovery none() {
+        return new Discovery();
+    }
+
+    /** Every discovered running container, runtimes in priority order. Any thread. */
+    public List<DiscoveredContainer> snapshot() {
+        List<DiscoveredContainer> all = new ArrayList<>();
+        for (DiscoveryLoop l : loops) all.addAll(l.snapshot());
+        return all;
+    }
+
+    /** The runtime ids being followed, in priority order. */
+    public List<String> runtimes() {
+        return loops.stream().map(DiscoveryLoop::runtime).toList();
+    }
+
+    @Override
+    public void close() {
+        loops.forEach(DiscoveryLoop::close);
+        for (Thread t : threads) {
+            try {
+                t.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}
