@@ -177,43 +177,7 @@ public final class UnshareContainer implements AutoCloseable {
      */
     public ExecResult exec(Duration timeout, String stdin, List<String> command) {
         if (!isAlive()) throw new IllegalStateException("container " + pid + " is not running");
-        List<String> argv = new ArrayList<>(List.of("nsenter", "--target", Integer.toString(pid),
-                "--mount", "--uts", "--ipc", "--pid", "--root", "--wd", "--"));
-        argv.addAll(command);
-        ProcessBuilder pb = new ProcessBuilder(argv);
-        pb.environment().clear();
-        pb.environment().put("PATH", PATH);
-        pb.environment().put("HOME", "/root");
-        if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run nsenter", e);
-        }
-        CompletableFuture<String> out = drain(p.getInputStream());
-        CompletableFuture<String> err = drain(p.getErrorStream());
-        if (stdin != null) {
-            try (OutputStream in = p.getOutputStream()) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                // the command exited without reading all of it; its exit code tells
-            }
-        }
-        try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                killTree(p.toHandle());
-                throw new IllegalStateException(String.join(" ", command) + " timed out after " + timeout
-                        + "; stdout: " + out.getNow("") + "; stderr: " + err.getNow(""));
-            }
-            return new ExecResult(p.exitValue(), out.get(5, TimeUnit.SECONDS), err.get(5, TimeUnit.SECONDS));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            killTree(p.toHandle());
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot read the output of " + String.join(" ", command), e);
-        }
+        return Nsenter.exec(pid, false, timeout, stdin, command);
     }
 
     /** SIGKILLs the init, which takes every process of the container along, and waits for it. */
@@ -305,7 +269,7 @@ public final class UnshareContainer implements AutoCloseable {
             Files.createSymbolicLink(root.resolve("usr/bin"), Path.of("../bin"));
             Files.createSymbolicLink(root.resolve("usr/sbin"), Path.of("../bin"));
             Path busybox = root.resolve("bin/busybox");
-            Files.copy(findBusybox(), busybox);
+            Files.copy(BusyboxRootfs.hostBusybox(), busybox);
             Files.setAttribute(busybox, "unix:mode", 0755);
             return binds;
         }
@@ -319,30 +283,6 @@ public final class UnshareContainer implements AutoCloseable {
             }
         }
         return binds;
-    }
-
-    private static Path findBusybox() throws IOException {
-        for (String candidate : List.of("/bin/busybox", "/usr/bin/busybox", "/sbin/busybox")) {
-            Path p = Path.of(candidate);
-            if (Files.isExecutable(p)) return p.toRealPath();
-        }
-        throw new IOException("no static busybox found (apt-get install busybox-static)");
-    }
-
-    private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (in) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-    }
-
-    /** nsenter forks the command inside; killing nsenter alone would orphan it into the container. */
-    private static void killTree(ProcessHandle top) {
-        top.descendants().forEach(ProcessHandle::destroyForcibly);
-        top.destroyForcibly();
     }
 
     static boolean isLive(int pid) {
