@@ -26,6 +26,15 @@ abstract class AdminCommand implements Callable<Integer> {
         return context.plane();
     }
 
+    /**
+     * castd's name for a container the admin named: {@code lxc:web} becomes {@code web} when
+     * that is the name bound to LXC's "web"; unknown names stay as written. Inside castd only.
+     */
+    org.phoenixcast.model.ContainerName resolveName(String text) {
+        org.phoenixcast.model.ContainerName name = org.phoenixcast.model.ContainerName.parse(text);
+        return plane().db().transaction(tx -> plane().containers().resolve(tx.dsl(), name));
+    }
+
     boolean insideCastd() {
         return context != null && context.plane() != null;
     }

@@ -24,28 +24,36 @@ import org.phoenixcast.policy.Change;
 final class CastsIniMapping {
     private CastsIniMapping() {}
 
-    /** The changes that, applied to an empty state, give the state the file describes. */
-    static List<Change> toChanges(CastsConfig config) {
+    /**
+     * The changes that, applied to an empty state, give the state the file describes; every
+     * container name goes through {@code names} (castd's name for a qualified one).
+     */
+    static List<Change> toChanges(CastsConfig config, java.util.function.UnaryOperator<ContainerName> names) {
+        java.util.function.Function<String, ContainerName> name = text -> names.apply(ContainerName.parse(text));
+        java.util.function.Function<String, Owner> owner = text -> {
+            Owner o = Owner.parse(text);
+            return o instanceof Owner.Guest g ? new Owner.Guest(names.apply(g.container())) : o;
+        };
         List<Change> changes = new ArrayList<>();
         for (Offer o : config.offers()) {
-            Optional<ContainerName> receiver = o.isPublished() ? Optional.empty() : Optional.of(ContainerName.parse(o.receiver()));
-            changes.add(new Change.PutShare(new Share(Owner.parse(o.owner()), GuestPath.parse(o.sourcePath()), receiver,
+            Optional<ContainerName> receiver = o.isPublished() ? Optional.empty() : Optional.of(name.apply(o.receiver()));
+            changes.add(new Change.PutShare(new Share(owner.apply(o.owner()), GuestPath.parse(o.sourcePath()), receiver,
                     GuestPath.parse(o.targetPath()), o.readOnly() ? Access.READ_ONLY : Access.READ_WRITE)));
         }
         for (var a : config.acceptances()) {
-            changes.add(new Change.PutAcceptance(new Acceptance(ContainerName.parse(a.receiver()),
-                    new SourceRef(Owner.parse(a.owner()), GuestPath.parse(a.sourcePath())), false)));
+            changes.add(new Change.PutAcceptance(new Acceptance(name.apply(a.receiver()),
+                    new SourceRef(owner.apply(a.owner()), GuestPath.parse(a.sourcePath())), false)));
         }
         for (var b : config.blocks()) {
-            changes.add(new Change.PutBlock(new Block(ContainerName.parse(b.receiver()),
+            changes.add(new Change.PutBlock(new Block(name.apply(b.receiver()),
                     b.isAll() ? Optional.empty() : Optional.of(GuestPath.parse(b.path())))));
         }
         return changes;
     }
 
-    static List<DisabledVerb> disabledVerbs(CastsConfig config) {
+    static List<DisabledVerb> disabledVerbs(CastsConfig config, java.util.function.UnaryOperator<ContainerName> names) {
         return config.disabledVerbs().stream()
-                .map(d -> new DisabledVerb(ContainerName.parse(d.container()), Verb.parse(d.verb()))).toList();
+                .map(d -> new DisabledVerb(names.apply(ContainerName.parse(d.container())), Verb.parse(d.verb()))).toList();
     }
 
     static CastsConfig fromState(SharingState state, Set<String> containerNames) {

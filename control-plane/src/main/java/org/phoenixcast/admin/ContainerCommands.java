@@ -12,6 +12,7 @@ import org.phoenixcast.model.SharingState;
 import org.phoenixcast.model.Verb;
 import org.phoenixcast.mount.ContainerHandle;
 import org.phoenixcast.runtime.MountNamespaceIdentity;
+import org.phoenixcast.store.ContainerStore;
 import org.phoenixcast.store.ContainerStore.Registration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,7 +37,6 @@ final class ContainerCommands implements Callable<Integer> {
     static final class Add extends AdminCommand {
         @Parameters(index = "0", paramLabel = "NAME") String name;
         @CommandLine.ArgGroup(multiplicity = "1") Source source;
-        @Option(names = "--runtime", defaultValue = "pid", description = "Runtime label (default: ${DEFAULT-VALUE}).") String runtime;
 
         static final class Source {
             @Option(names = "--pid", required = true, description = "Host PID of the container's init.") Integer pid;
@@ -48,6 +48,10 @@ final class ContainerCommands implements Callable<Integer> {
         @Override
         public Integer call() throws IOException {
             ContainerName container = ContainerName.parse(name);
+            if (container.runtime().isPresent()) {
+                return fail("register containers under a plain name, not " + container
+                        + " (runtimes' containers are found without registration)");
+            }
             Optional<Long> start = Optional.empty();
             if (source.pid != null) {
                 try (ContainerHandle h = plane().kernel().open(source.pid)) {
@@ -59,14 +63,18 @@ final class ContainerCommands implements Callable<Integer> {
                     return fail("no running process with PID " + source.pid + ": " + e.getMessage());
                 }
             }
-            Registration r = new Registration(container, runtime, Optional.ofNullable(source.pid), start,
+            Registration r = new Registration(container, "pid", Optional.ofNullable(source.pid), start,
                     Optional.ofNullable(source.pidFile).map(p -> p.toAbsolutePath().toString()));
-            plane().db().transaction(tx -> {
-                plane().containers().register(tx.dsl(), r);
+            try {
+                plane().db().transaction(tx -> {
+                    plane().containers().register(tx.dsl(), r);
                 plane().history().record(tx.dsl(), container.value(), "admin", "container add", "ok",
-                        source.pid != null ? "pid " + source.pid : "pidfile " + r.pidFile().orElseThrow(), null);
-                return null;
-            });
+                            source.pid != null ? "pid " + source.pid : "pidfile " + r.pidFile().orElseThrow(), null);
+                    return null;
+                });
+            } catch (IllegalArgumentException e) {
+                return fail(e.getMessage());
+            }
             plane().poke();
             out().println("registered " + container);
             return 0;
@@ -81,7 +89,7 @@ final class ContainerCommands implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            ContainerName container = ContainerName.parse(name);
+            ContainerName container = resolveName(name);
             if (!forgetContainer(container)) return fail("no container named " + container);
             out().println("removed " + container);
             return 0;
@@ -97,16 +105,19 @@ final class ContainerCommands implements Callable<Integer> {
         @Override
         public Integer call() {
             List<Registration> all = plane().db().transaction(tx -> plane().containers().list(tx.dsl()));
+            List<ContainerStore.Known> known = plane().db().transaction(tx -> plane().containers().known(tx.dsl()));
             SharingState state = plane().db().transaction(tx -> plane().sharing().read(tx.dsl()));
             var running = plane().running();
             List<Map<String, Object>> rows = new ArrayList<>();
-            for (Registration r : all) {
+            for (ContainerStore.Known k : known) {
+                Optional<Registration> r = all.stream().filter(x -> x.name().equals(k.name())).findFirst();
                 List<String> disabled = new ArrayList<>();
-                for (Verb v : Verb.values()) if (!state.isEnabled(r.name(), v)) disabled.add(v.word());
-                rows.add(Map.of("name", r.name().value(), "runtime", r.runtime(),
-                        "state", running.contains(r.name()) ? "running" : "stopped",
-                        "pid", r.pid().map(String::valueOf).orElse(r.pidFile().map(f -> "file:" + f).orElse("-")),
-                        "disabled", disabled));
+                for (Verb v : Verb.values()) if (!state.isEnabled(k.name(), v)) disabled.add(v.word());
+                String pid = r.flatMap(x -> x.pid().map(String::valueOf).or(() -> x.pidFile().map(f -> "file:" + f)))
+                        .orElse(k.runtime() + ":" + k.runtimeName());
+                rows.add(Map.of("name", k.name().value(), "runtime", k.runtime(),
+                        "state", running.contains(k.name()) ? "running" : "stopped",
+                        "pid", pid, "disabled", disabled));
             }
             if (json.json) {
                 printJson(rows);
@@ -129,7 +140,7 @@ final class ContainerCommands implements Callable<Integer> {
         VerbSwitch(AdminCommands.Context c) { super(c); }
 
         int set(boolean enabled) {
-            ContainerName container = ContainerName.parse(name);
+            ContainerName container = resolveName(name);
             List<Verb> parsed = verbs.stream().map(Verb::parse).toList();
             plane().db().transaction(tx -> {
                 for (Verb v : parsed) plane().sharing().setVerbEnabled(tx.dsl(), container, v, enabled);

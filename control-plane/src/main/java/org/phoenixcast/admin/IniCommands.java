@@ -35,8 +35,10 @@ final class IniCommands {
                 return forward(List.of("import", "-"), text);
             }
             CastsConfig config = CastsIni.read(new StringReader(stdin()));
-            List<Change> changes = CastsIniMapping.toChanges(config);
-            var disabled = CastsIniMapping.disabledVerbs(config);
+            java.util.function.UnaryOperator<org.phoenixcast.model.ContainerName> names =
+                    n -> plane().db().transaction(tx -> plane().containers().resolve(tx.dsl(), n));
+            List<Change> changes = CastsIniMapping.toChanges(config, names);
+            var disabled = CastsIniMapping.disabledVerbs(config, names);
             plane().db().transaction(tx -> {
                 plane().sharing().clearDesired(tx.dsl());
                 plane().sharing().apply(tx.dsl(), changes);

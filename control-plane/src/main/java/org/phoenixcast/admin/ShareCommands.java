@@ -31,7 +31,7 @@ final class ShareCommands {
             GuestPath target = source;
             if (to != null) {
                 int colon = to.indexOf(":/"); // CT may be qualified (docker:web)
-                receiver = Optional.of(ContainerName.parse(colon < 0 ? to : to.substring(0, colon)));
+                receiver = Optional.of(resolveName(colon < 0 ? to : to.substring(0, colon)));
                 if (colon >= 0) target = GuestPath.parse(to.substring(colon + 1));
             }
             Share share = new Share(Owner.HOST, source, receiver, target, readOnly ? Access.READ_ONLY : Access.READ_WRITE);
@@ -60,7 +60,7 @@ final class ShareCommands {
         @Override
         public Integer call() {
             GuestPath source = GuestPath.parse(path);
-            Optional<ContainerName> receiver = Optional.ofNullable(to).map(ContainerName::parse);
+            Optional<ContainerName> receiver = Optional.ofNullable(to).map(this::resolveName);
             boolean existed = plane().db().transaction(tx -> {
                 boolean any = plane().sharing().read(tx.dsl()).shares().stream().anyMatch(s -> s.owner().equals(Owner.HOST)
                         && s.source().equals(source) && (receiver.isEmpty() || s.receiver().equals(receiver)));

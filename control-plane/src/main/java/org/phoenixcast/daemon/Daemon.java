@@ -13,6 +13,10 @@ import org.phoenixcast.admin.ControlPlane;
 import org.phoenixcast.channel.GuestChannels;
 import org.phoenixcast.channel.GuestScripts;
 import org.phoenixcast.config.CastdConfig;
+import org.phoenixcast.discovery.Discovery;
+import org.phoenixcast.discovery.RuntimeAdapters;
+import org.phoenixcast.linux.PidfdExitWatch;
+import org.phoenixcast.runtime.ProcessExits;
 import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.mount.MountFacade;
 import org.phoenixcast.policy.DesiredMounts;
@@ -56,6 +60,9 @@ public final class Daemon implements ControlPlane, AutoCloseable {
     private final Worker worker;
     private final Thread workerThread;
     private final Thread watcherThread;
+    private final PidfdExitWatch exitWatch;
+    private final Thread exitThread;
+    private final Discovery discovery;
     private final AtomicBoolean closed = new AtomicBoolean();
     private AdminServer admin;
     private volatile Set<ContainerName> runningSnapshot = Set.of();
@@ -71,18 +78,26 @@ public final class Daemon implements ControlPlane, AutoCloseable {
         this.queue = new RequestQueue(clock);
         ForbiddenPaths forbidden = new ForbiddenPaths(config.forbiddenTargets());
         this.policy = new SharingPolicy(forbidden);
-        this.registry = new ContainerRegistry(kernel);
+        this.exitWatch = PidfdExitWatch.create(this::containerExited);
+        this.registry = new ContainerRegistry(kernel, new ProcessExits() {
+            @Override public void track(int pid, java.util.function.BooleanSupplier stillSame) { exitWatch.track(pid, stillSame); }
+            @Override public void untrack(int pid) { exitWatch.untrack(pid); }
+        });
+        this.discovery = config.runtimes().enabled().isEmpty() ? Discovery.none()
+                : Discovery.start(RuntimeAdapters.create(config.runtimes()), config.runtimes(), this::runtimeChanged);
         Reconciler reconciler = new Reconciler(db, sharing, history, kernel, registry, new DesiredMounts(forbidden));
-        RequestProcessor processor = new RequestProcessor(db, sharing, history, queue, policy, reconciler,
+        RequestProcessor processor = new RequestProcessor(db, sharing, history, queue, policy, reconciler, containers,
                 config.requestMaxLines());
         DropIntake intake = new DropIntake(db, queue, history, new RefusalBursts(clock, history),
                 config.requestMaxBytes(), config.guestMaxQueued());
         this.watcher = new DropWatcher(kernel.newInotify(), channels, intake, this::requestArrived, clock,
                 config.resyncInterval(), config.guestRequestsPerSecond(), config.guestRequestsPerSecond());
         this.worker = new Worker(config, clock, db, kernel, containers, sharing, queue, registry, channels,
-                watcher, reconciler, processor, GuestScripts.load(), this::publishRunning);
+                watcher, reconciler, processor, discovery, GuestScripts.load(), this::publishRunning);
         this.workerThread = new Thread(this::runWorker, "castd-worker");
         this.watcherThread = new Thread(watcher, "castd-watch");
+        this.exitThread = new Thread(exitWatch, "castd-exits");
+        this.exitThread.setDaemon(true);
     }
 
     /** Starts castd on {@code config}; the kernel facade has already proved the kernel has what we need. */
@@ -94,6 +109,7 @@ public final class Daemon implements ControlPlane, AutoCloseable {
         Daemon daemon = new Daemon(config, kernel, db);
         daemon.workerThread.start();
         daemon.watcherThread.start();
+        daemon.exitThread.start();
         daemon.admin = AdminServer.start(config.adminSocket(), daemon);
         log.info("castd running, state in {}", state);
         return daemon;
@@ -109,8 +125,10 @@ public final class Daemon implements ControlPlane, AutoCloseable {
         if (!closed.compareAndSet(false, true)) return;
         log.info("castd shutting down");
         if (admin != null) admin.close();
+        discovery.close();
         worker.stop();
         watcher.close();
+        exitWatch.close();
         try {
             workerThread.join(TimeUnit.SECONDS.toMillis(SHUTDOWN_GRACE_SECONDS));
             watcherThread.join(TimeUnit.SECONDS.toMillis(SHUTDOWN_GRACE_SECONDS));
@@ -144,6 +162,17 @@ public final class Daemon implements ControlPlane, AutoCloseable {
     }
 
     /** Admin changes may touch registrations: the worker refreshes containers at once. */
-    @Override public void poke() { worker.registrationsChanged(); }
+    @Override public void poke() { worker.containersEdited(); }
+
+    /** A container's init exited (its pidfd turned readable): clean it out at once. */
+    private void containerExited(int pid) {
+        log.debug("init PID {} exited", pid);
+        worker.registrationsChanged();
+    }
+
+    /** A runtime started or stopped a container. */
+    private void runtimeChanged() {
+        worker.registrationsChanged();
+    }
     @Override public void commandsChanged() { worker.commandsChanged(); }
 }

@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.phoenixcast.channel.GuestChannel;
 import org.phoenixcast.channel.GuestChannels;
 import org.phoenixcast.config.CastdConfig;
+import org.phoenixcast.discovery.DiscoveredContainer;
+import org.phoenixcast.discovery.Discovery;
 import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.model.SharingState;
 import org.phoenixcast.model.Verb;
@@ -42,6 +44,8 @@ final class Worker implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     /** Requests served between two container refreshes while a backlog drains. */
     private static final int BATCH = 64;
+    /** How soon a container that is still starting (not in its own root yet) is looked at again. */
+    private static final Duration STARTING_RETRY = Duration.ofMillis(20);
 
     private final CastdConfig config;
     private final Clock clock;
@@ -55,18 +59,23 @@ final class Worker implements Runnable {
     private final DropWatcher watcher;
     private final Reconciler reconciler;
     private final RequestProcessor processor;
+    private final Discovery discovery;
+    /** castd's name for each discovered container ("lxc:web" → web), read or bound once per binding. */
+    private final java.util.Map<String, ContainerName> boundNames = new java.util.HashMap<>();
     private final byte[] script;
     private final java.util.function.Consumer<Set<ContainerName>> runningListener;
     private final Semaphore pokes = new Semaphore(0);
     private final AtomicBoolean commandsChanged = new AtomicBoolean(true);
     /** Containers are refreshed at each resync and after admin changes, not for every guest request. */
     private final AtomicBoolean registrationsChanged = new AtomicBoolean(true);
+    private final AtomicBoolean adminEdited = new AtomicBoolean(false);
     private volatile boolean running = true;
     private Instant nextResync = Instant.MIN;
+    private Instant nextRefresh = Instant.MAX;
 
     Worker(CastdConfig config, Clock clock, Database db, MountFacade kernel, ContainerStore containers,
            SharingStore sharing, RequestQueue queue, ContainerRegistry registry, GuestChannels channels,
-           DropWatcher watcher, Reconciler reconciler, RequestProcessor processor, byte[] script,
+           DropWatcher watcher, Reconciler reconciler, RequestProcessor processor, Discovery discovery, byte[] script,
            java.util.function.Consumer<Set<ContainerName>> runningListener) {
         this.config = config;
         this.clock = clock;
@@ -80,6 +89,7 @@ final class Worker implements Runnable {
         this.watcher = watcher;
         this.reconciler = reconciler;
         this.processor = processor;
+        this.discovery = discovery;
         this.script = script;
         this.runningListener = runningListener;
     }
@@ -94,6 +104,16 @@ final class Worker implements Runnable {
      * refresh the containers at the next turn rather than at the next resync. Any thread.
      */
     void registrationsChanged() {
+        registrationsChanged.set(true);
+        poke();
+    }
+
+    /**
+     * The admin added or removed containers: forget cached name bindings too (a removed
+     * container's name may be bound anew). Any thread.
+     */
+    void containersEdited() {
+        adminEdited.set(true);
         registrationsChanged.set(true);
         poke();
     }
@@ -115,7 +135,8 @@ final class Worker implements Runnable {
         while (running) {
             try {
                 turn();
-                long waitMillis = Math.max(1, Duration.between(clock.instant(), nextResync).toMillis());
+                Instant wake = nextRefresh.isBefore(nextResync) ? nextRefresh : nextResync;
+                long waitMillis = Math.max(1, Duration.between(clock.instant(), wake).toMillis());
                 if (pokes.tryAcquire(waitMillis, TimeUnit.MILLISECONDS)) pokes.drainPermits();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -129,8 +150,10 @@ final class Worker implements Runnable {
     }
 
     private void turn() {
+        if (adminEdited.getAndSet(false)) boundNames.clear();
         boolean due = !clock.instant().isBefore(nextResync);
-        boolean containersChanged = (registrationsChanged.getAndSet(false) | due) && refreshContainers();
+        boolean refreshDue = !clock.instant().isBefore(nextRefresh);
+        boolean containersChanged = (registrationsChanged.getAndSet(false) | due | refreshDue) && refreshContainers();
         if (commandsChanged.getAndSet(false)) installCommands();
         boolean resync = containersChanged || due;
         if (resync) {
@@ -177,8 +200,18 @@ final class Worker implements Runnable {
     }
 
     private boolean refreshContainers() {
-        var registrations = db.transaction(tx -> containers.list(tx.dsl()));
-        ContainerRegistry.Changes changes = registry.refresh(registrations);
+        List<ContainerStore.Registration> candidates = new java.util.ArrayList<>();
+        for (ContainerStore.Registration r : db.transaction(tx -> containers.list(tx.dsl()))) {
+            if (r.pid().isPresent() || r.pidFile().isPresent()) candidates.add(r);
+        }
+        for (DiscoveredContainer found : discovery.snapshot()) {
+            ContainerName name = boundName(found);
+            candidates.add(new ContainerStore.Registration(name, found.runtime(), Optional.of(found.pid()),
+                    found.startTime().isPresent() ? Optional.of(found.startTime().getAsLong()) : Optional.empty(),
+                    Optional.empty()));
+        }
+        ContainerRegistry.Changes changes = registry.refresh(candidates);
+        nextRefresh = changes.retrySoon() ? clock.instant().plus(STARTING_RETRY) : Instant.MAX;
         for (ContainerName gone : changes.stopped()) {
             watcher.unwatch(gone);
             channels.close(gone);
@@ -199,6 +232,18 @@ final class Worker implements Runnable {
         runningListener.accept(registry.running());
         if (!changes.started().isEmpty()) replyDecided();
         return !changes.isEmpty();
+    }
+
+    /** castd's name for a discovered container: bound in the database the first time it is seen. */
+    private ContainerName boundName(DiscoveredContainer found) {
+        return boundNames.computeIfAbsent(found.qualifiedName(), key -> {
+            ContainerName name = db.transaction(tx -> containers.bind(tx.dsl(), found.runtime(), found.name()));
+            if (!name.value().equals(found.name())) {
+                log.info("container={} is {} container {} (the name {} was taken)", name, found.runtime(), found.name(),
+                        found.name());
+            }
+            return name;
+        });
     }
 
     private void attach(GuestChannel channel) {

@@ -13,6 +13,7 @@ public record SourceRef(Owner owner, GuestPath path) {
      */
     public static SourceRef parse(String unsafeText) {
         int colon = unsafeText == null ? -1 : unsafeText.indexOf(":/");
+        if (colon < 0 && unsafeText != null) colon = unsafeText.lastIndexOf(':'); // then the path is refused below
         if (colon <= 0) {
             throw new IllegalArgumentException("invalid source " + Printable.quote(unsafeText)
                     + ": expected OWNER:/PATH, e.g. web1:/srv/data or host:/usr/portage");

@@ -14,6 +14,15 @@ public interface ContainerHandle extends AutoCloseable {
     /** False once the init process exited (pidfd readable / pidfd_send_signal 0 gives ESRCH). */
     boolean isAlive();
 
+    /**
+     * True while the process's root directory is the host's own root (same device and inode):
+     * a runtime's init that has not entered its container's root yet (or no container at all).
+     * castd must not set up /.syscmd through such a root: it would land on the host.
+     */
+    default boolean rootIsHostRoot() {
+        return false;
+    }
+
     @Override
     void close();
 }

@@ -83,6 +83,18 @@ final class LinuxContainerHandle implements ContainerHandle {
         }
     }
 
+    @Override
+    public boolean rootIsHostRoot() {
+        try (Fd hostRoot = org.phoenixcast.linux.Kernel.openHost(java.nio.file.Path.of("/"),
+                org.phoenixcast.linux.Kernel.O_PATH | org.phoenixcast.linux.Kernel.O_DIRECTORY)) {
+            org.phoenixcast.linux.Stat host = org.phoenixcast.linux.Kernel.stat(hostRoot);
+            org.phoenixcast.linux.Stat mine = org.phoenixcast.linux.Kernel.stat(root);
+            return host.inode() == mine.inode() && host.devMajor() == mine.devMajor() && host.devMinor() == mine.devMinor();
+        } catch (LinuxException e) {
+            return false;
+        }
+    }
+
     Fd pidfd() {
         return pidfd;
     }

@@ -57,6 +57,7 @@ public final class CommandParser {
         if (rest.size() == 1) return new Command.Cast(dir, Optional.empty(), Optional.empty(), access);
         String to = rest.get(1);
         int colon = to.indexOf(":/"); // CT may be qualified (docker:web); TARGET starts with '/'
+        if (colon < 0 && !ContainerName.isValid(to)) colon = to.lastIndexOf(':'); // CT:relative: the path is refused
         ContainerName receiver = ContainerName.parse(colon < 0 ? to : to.substring(0, colon));
         Optional<GuestPath> target = colon < 0 ? Optional.empty() : Optional.of(GuestPath.parse(to.substring(colon + 1)));
         return new Command.Cast(dir, Optional.of(receiver), target, access);

@@ -16,6 +16,8 @@ import org.phoenixcast.policy.Decision;
 import org.phoenixcast.policy.SharingPolicy;
 import org.phoenixcast.protocol.Command;
 import org.phoenixcast.protocol.CommandParser;
+import org.phoenixcast.protocol.QualifiedNames;
+import org.phoenixcast.store.ContainerStore;
 import org.phoenixcast.protocol.Reply;
 import org.phoenixcast.protocol.RequestBody;
 import org.phoenixcast.protocol.RequestName;
@@ -45,9 +47,12 @@ public final class RequestProcessor {
     private final Reconciler reconciler;
     private final int maxLines;
 
+    private final ContainerStore containers;
+
     public RequestProcessor(Database db, SharingStore sharing, HistoryStore history, RequestQueue queue,
-                            SharingPolicy policy, Reconciler reconciler, int maxLines) {
+                            SharingPolicy policy, Reconciler reconciler, ContainerStore containers, int maxLines) {
         this.db = db;
+        this.containers = containers;
         this.sharing = sharing;
         this.history = history;
         this.queue = queue;
@@ -134,7 +139,7 @@ public final class RequestProcessor {
                                   SharingState state) {
         Command command;
         try {
-            command = CommandParser.parse(verb, line);
+            command = QualifiedNames.resolve(CommandParser.parse(verb, line), n -> containers.resolve(tx, n));
         } catch (IllegalArgumentException e) {
             return refuse(tx, request, verb.word(), line, e.getMessage());
         }

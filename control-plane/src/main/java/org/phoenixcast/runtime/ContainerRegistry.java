@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which registered containers run now, each pinned by a {@link ContainerHandle}. Thread
- * contract: used by the worker thread only.
+ * Which known containers run now, each pinned by a {@link ContainerHandle}: castctl
+ * registrations and sandboxes (by PID or PID file) and containers the runtime adapters
+ * discovered (by the PID their runtime reports). Thread contract: used by the worker thread only.
  *
  * <p>Security: a PID is only trusted through a pidfd opened while the process is alive; a
  * stored PID whose /proc starttime no longer matches the registration is a reused PID and the
@@ -28,6 +29,7 @@ public final class ContainerRegistry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ContainerRegistry.class);
 
     private final MountFacade kernel;
+    private final ProcessExits exits;
     private final String hostNamespace = MountNamespaceIdentity.host();
     private final Map<ContainerName, ContainerHandle> live = new HashMap<>();
     /** The PID last refused per name, so a stale PID file is reported once, not at every resync. */
@@ -35,19 +37,29 @@ public final class ContainerRegistry implements AutoCloseable {
     /** The mount namespace of each live container: no two names may share one. */
     private final Map<ContainerName, String> namespaces = new HashMap<>();
 
-    public ContainerRegistry(MountFacade kernel) {
+    public ContainerRegistry(MountFacade kernel, ProcessExits exits) {
         this.kernel = kernel;
+        this.exits = exits;
     }
 
-    /** What changed in one refresh. */
-    public record Changes(Set<ContainerName> started, Set<ContainerName> stopped) {
+    /**
+     * What changed in one refresh. {@code retrySoon}: a candidate could not be taken yet only
+     * because it is still starting (its init has not entered its own root); refresh again shortly.
+     */
+    public record Changes(Set<ContainerName> started, Set<ContainerName> stopped, boolean retrySoon) {
         public boolean isEmpty() {
             return started.isEmpty() && stopped.isEmpty();
         }
     }
 
-    /** Reconciles the live set with the registrations; a PID file is re-read each time. */
+    /**
+     * Reconciles the live set with the candidates; a PID file is re-read each time. Candidates
+     * are registrations (runtime "pid" or "sandbox") and discovered containers (any other
+     * runtime, by PID, with the runtime's recorded start time when it has one), in priority
+     * order: when two claim the same mount namespace, the earlier one keeps it.
+     */
     public Changes refresh(List<Registration> registrations) {
+        boolean retrySoon = false;
         Set<ContainerName> started = new TreeSet<>();
         Set<ContainerName> stopped = new TreeSet<>();
         Map<ContainerName, Registration> byName = new HashMap<>();
@@ -57,6 +69,7 @@ public final class ContainerRegistry implements AutoCloseable {
             Registration r = byName.get(name);
             Optional<Integer> wanted = r == null ? Optional.empty() : currentPid(r);
             if (r == null || !h.isAlive() || wanted.isEmpty() || wanted.get() != h.pid()) {
+                exits.untrack(h.pid());
                 h.close();
                 live.remove(name);
                 namespaces.remove(name);
@@ -74,6 +87,11 @@ public final class ContainerRegistry implements AutoCloseable {
             try {
                 ContainerHandle h = kernel.open(pid.get());
                 boolean reused = r.pidFile().isEmpty() && r.pidStart().isPresent() && r.pidStart().get() != h.startTime();
+                if (reused && isDiscovered(r)) {
+                    log.debug("container={} PID {} was reused after its runtime listed it", r.name(), pid.get());
+                    h.close();
+                    continue;
+                }
                 if (reused) {
                     log.warn("container={} PID {} now belongs to another process; treating the container as stopped",
                             r.name(), pid.get());
@@ -81,22 +99,40 @@ public final class ContainerRegistry implements AutoCloseable {
                     continue;
                 }
                 Optional<String> problem = refuseNamespace(r.name(), h);
+                if (problem.isEmpty() && h.rootIsHostRoot()) {
+                    // The runtime's init has not pivoted into the container's root yet: /.syscmd
+                    // would land on the host's root. Try again in a moment.
+                    namespaces.remove(r.name());
+                    problem = Optional.of("its root is still the host's root (the container is still starting?)");
+                    retrySoon = true;
+                }
                 if (problem.isPresent()) {
+                    boolean quiet = isDiscovered(r) && problem.get().startsWith("its mount namespace belongs");
                     if (!pid.get().equals(refused.put(r.name(), pid.get()))) {
-                        log.warn("container={} PID {} refused: {}", r.name(), pid.get(), problem.get());
+                        if (quiet) {
+                            log.debug("container={} PID {} is already followed: {}", r.name(), pid.get(), problem.get());
+                        } else {
+                            log.warn("container={} PID {} refused: {}", r.name(), pid.get(), problem.get());
+                        }
                     }
                     h.close();
                     continue;
                 }
                 refused.remove(r.name());
                 live.put(r.name(), h);
+                exits.track(h.pid(), h::isAlive);
                 started.add(r.name());
                 stopped.remove(r.name());
             } catch (IOException e) {
                 log.debug("container={} not running: {}", r.name(), e.getMessage());
             }
         }
-        return new Changes(started, stopped);
+        return new Changes(started, stopped, retrySoon);
+    }
+
+    /** Registrations are castctl's and the sandboxes'; every other runtime's containers are discovered. */
+    private static boolean isDiscovered(Registration r) {
+        return !r.runtime().equals("pid") && !r.runtime().equals("sandbox");
     }
 
     /** Why {@code h} cannot be {@code name}'s container (see {@link MountNamespaceIdentity}), if it cannot. */
@@ -138,7 +174,10 @@ public final class ContainerRegistry implements AutoCloseable {
 
     @Override
     public void close() {
-        live.values().forEach(ContainerHandle::close);
+        live.values().forEach(h -> {
+            exits.untrack(h.pid());
+            h.close();
+        });
         live.clear();
         namespaces.clear();
     }

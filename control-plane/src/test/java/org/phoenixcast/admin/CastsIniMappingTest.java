@@ -66,8 +66,8 @@ class CastsIniMappingTest {
         try (Database db = Database.open(dbDir)) {
             db.transaction(tx -> {
                 STORE.clearDesired(tx.dsl());
-                STORE.apply(tx.dsl(), CastsIniMapping.toChanges(config));
-                for (DisabledVerb d : CastsIniMapping.disabledVerbs(config)) {
+                STORE.apply(tx.dsl(), CastsIniMapping.toChanges(config, n -> n));
+                for (DisabledVerb d : CastsIniMapping.disabledVerbs(config, n -> n)) {
                     STORE.setVerbEnabled(tx.dsl(), d.container(), d.verb(), false);
                 }
                 return null;

@@ -29,13 +29,25 @@ class ContainerNameTest {
                 Arguments.of("..", false),
                 Arguments.of("a b", false),
                 Arguments.of("a/b", false),
-                Arguments.of("a:b", false),
                 Arguments.of("a*", false),
                 Arguments.of("*", false),
                 Arguments.of("a\0", false),
                 Arguments.of("a\n", false),
                 Arguments.of("caf\u00e9", false),
                 Arguments.of(new String(new byte[] {'a', (byte) 0xff}, StandardCharsets.UTF_8), false));
+    }
+
+    @Test
+    void acceptsARuntimeQualifiedFormWhereTwoRuntimesShareAName() {
+        ContainerName n = ContainerName.parse("docker:web");
+        assertThat(n.runtime()).contains("docker");
+        assertThat(n.bareName()).isEqualTo("web");
+        assertThat(ContainerName.parse("web").runtime()).isEmpty();
+        assertThat(ContainerName.parse("lxc:host").bareName()).as("qualified, 'host' is a runtime's name").isEqualTo("host");
+        assertThat(ContainerName.isValidBare("lxc:web")).isFalse();
+        assertThatThrownBy(() -> ContainerName.parse("a:b")).hasMessageStartingWith("invalid container name 'a:b': unknown runtime 'a'");
+        assertThatThrownBy(() -> ContainerName.parse("lxc:")).hasMessageStartingWith("invalid container name 'lxc:': use 1-64");
+        assertThatThrownBy(() -> ContainerName.parse("lxc:docker:web")).hasMessageStartingWith("invalid container name");
     }
 
     @ParameterizedTest

@@ -17,6 +17,10 @@ class SourceRefTest {
                 Arguments.of("host:/usr/portage", "host", "/usr/portage", null),
                 Arguments.of("web1:/", "web1", "/", null),
                 Arguments.of("a:/b:c", "a", "/b:c", null),
+                Arguments.of("lxc:web:/srv/data", "lxc:web", "/srv/data", null),
+                Arguments.of("docker:104:/b:/c", "docker:104", "/b:/c", null),
+                Arguments.of("lxc:web:srv", null, null, "invalid path 'srv': not absolute"),
+                Arguments.of("web:web:/a", null, null, "invalid container name 'web:web': unknown runtime 'web'"),
                 // invalid: input, -, -, the message's start
                 Arguments.of("104", null, null, "invalid source '104': expected OWNER:/PATH"),
                 Arguments.of("/var/tmp", null, null, "invalid source '/var/tmp': expected OWNER:/PATH"),

@@ -286,7 +286,10 @@ final class CastsIniReader {
         }
         for (String item : items(section, sourcePath, value)) {
             Suffixed offer = suffix(section, sourcePath, item, true);
-            int colon = offer.text().indexOf(':');
+            int colon = offer.text().indexOf(":/"); // a receiver may be qualified (lxc:web); a target starts with '/'
+            if (colon < 0 && offer.text().indexOf(':') >= 0 && !containerNameValid(offer.text().trim())) {
+                colon = offer.text().lastIndexOf(':'); // CT:relative, refused below as a path problem
+            }
             String receiver = (colon < 0 ? offer.text() : offer.text().substring(0, colon)).trim();
             String target = colon < 0 ? sourcePath : offer.text().substring(colon + 1).trim();
             String receiverProblem = containerNameProblem(receiver);
@@ -303,10 +306,15 @@ final class CastsIniReader {
         }
     }
 
+    private static boolean containerNameValid(String name) {
+        return containerNameProblem(name) == null;
+    }
+
     /** {@code SOURCE:PATH} as in _accepted and _offered: returns {source, path}. */
     private static String[] sourceAndPath(String section, String key, String item, String text)
             throws CastsIniException {
-        int colon = text.indexOf(':');
+        int colon = text.indexOf(":/"); // a source may be qualified (lxc:web); a path starts with '/'
+        if (colon < 0) colon = text.lastIndexOf(':');
         if (colon < 0) {
             throw new CastsIniException(section, key, "invalid item " + quote(item) + ": expected SOURCE:PATH,"
                     + " e.g. 104:/var/tmp or host:/usr/portage");

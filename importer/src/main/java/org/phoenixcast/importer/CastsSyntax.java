@@ -32,13 +32,16 @@ final class CastsSyntax {
 
     static final List<String> VERBS = List.of("caston", "castoff", "castblock", "showcast", "cast", "ucast");
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    /** A container name, optionally qualified by its runtime (lxc:web) where two runtimes share a name. */
+    private static final Pattern NAME = Pattern.compile(
+            "(?:(?:lxc|nspawn|podman|docker|runc|openvz|sandbox|pid):)?[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
     private CastsSyntax() {}
 
     static String containerNameProblem(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            return "a container name is 1-64 of letters, digits, '_', '.', '-', starting with a letter or digit";
+            return "a container name is 1-64 of letters, digits, '_', '.', '-', starting with a letter or digit,"
+                    + " optionally after RUNTIME: (lxc, nspawn, podman, docker, runc, openvz, sandbox, pid)";
         }
         if (name.equals(HOST)) return "'host' is reserved for the host";
         if (name.equals(PUBLISHED)) return "'published' is reserved for the [published] section";

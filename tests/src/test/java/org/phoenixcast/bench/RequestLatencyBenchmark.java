@@ -28,6 +28,9 @@ import org.phoenixcast.it.support.UnshareContainer;
  *       the guest script does) until the mount is in B's mountinfo at /srv/share and
  *       {@code /syscmd/replies/caston.bN} exists (also split: until the mount, until the reply);</li>
  *   <li>castd castoff: the same for {@code castoff A:/srv/share} until the mount is gone;</li>
+ *   <li>castd caston / castoff read-only: the same for {@code /srv/share-ro}, offered {@code --ro},
+ *       so each mount is locked read-only against B's root; measured interleaved with the rw
+ *       pairs, so the two see the same machine;</li>
  *   <li>guest caston command: {@code nsenter -m -p -r -w /syscmd/caston A:/srv/share} until it
  *       exits and the mount is visible (process start, sh, and the script's 50 ms reply poll);</li>
  *   <li>nsenter mount --bind / umount: {@code nsenter -t B -m mount --bind} of a folder inside B,
@@ -38,6 +41,8 @@ import org.phoenixcast.it.support.UnshareContainer;
  */
 public final class RequestLatencyBenchmark {
     private static final String SHARE = "/srv/share";
+    /** Offered read-only: its mounts go through castd's read-only lock (see ReadOnlyLock). */
+    private static final String SHARE_RO = "/srv/share-ro";
     private static final String BASE_SOURCE = "/srv/base-src";
     private static final String BASE_TARGET = "/srv/base-target";
     private static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -111,6 +116,7 @@ public final class RequestLatencyBenchmark {
         ctB = UnshareContainer.start(UnshareContainer.Rootfs.HOST_TOOLS, "B");
         Files.createDirectories(ctA.root().resolve(SHARE.substring(1)));
         Files.writeString(ctA.root().resolve(SHARE.substring(1)).resolve("hello"), "from A\n");
+        Files.createDirectories(ctA.root().resolve(SHARE_RO.substring(1)));
         Files.createDirectories(ctB.root().resolve(BASE_SOURCE.substring(1)));
         Files.createDirectories(ctB.root().resolve(BASE_TARGET.substring(1)));
         castd.castctl("container", "add", "A", "--pid", Integer.toString(ctA.pid()));
@@ -122,11 +128,15 @@ public final class RequestLatencyBenchmark {
         ExecResult offer = ctA.exec("/syscmd/cast", SHARE, "B");
         if (!offer.succeeded()) throw new IllegalStateException("A could not offer " + SHARE + ": " + offer);
         log("A (pid %d) offers %s to B (pid %d): %s", ctA.pid(), SHARE, ctB.pid(), offer.stdout().strip());
+        ExecResult offerRo = ctA.exec("/syscmd/cast", "--ro", SHARE_RO, "B");
+        if (!offerRo.succeeded()) throw new IllegalStateException("A could not offer " + SHARE_RO + ": " + offerRo);
 
         LatencySeries caston = new LatencySeries("castd caston: request -> mounted + reply");
         LatencySeries castonMount = new LatencySeries("  of which: request -> mount visible");
         LatencySeries castonReply = new LatencySeries("  of which: request -> reply present");
         LatencySeries castoff = new LatencySeries("castd castoff: request -> unmounted + reply");
+        LatencySeries castonRo = new LatencySeries("castd caston --ro (locked): -> mounted + reply");
+        LatencySeries castoffRo = new LatencySeries("castd castoff of the ro share");
         LatencySeries command = new LatencySeries("guest `caston A:/srv/share` via nsenter");
         LatencySeries mount = new LatencySeries("baseline nsenter -m mount --bind");
         LatencySeries umount = new LatencySeries("baseline nsenter -m umount");
@@ -134,19 +144,25 @@ public final class RequestLatencyBenchmark {
         log("warm-up: %d caston/castoff pairs", options.warmup);
         LatencySeries discard = new LatencySeries("warm-up");
         for (int i = 0; i < options.warmup && !stopping; i++) {
-            request(b, "caston.w" + i, "A:" + SHARE, true);
-            request(b, "castoff.w" + i, "A:" + SHARE, false);
+            request(b, "caston.w" + i, "A:" + SHARE, SHARE, true);
+            request(b, "castoff.w" + i, "A:" + SHARE, SHARE, false);
+            request(b, "caston.wr" + i, "A:" + SHARE_RO, SHARE_RO, true);
+            request(b, "castoff.wr" + i, "A:" + SHARE_RO, SHARE_RO, false);
         }
         if (stopping) return;
         log("measuring %d caston/castoff pairs", options.requests);
         for (int i = 0; i < options.requests && !stopping; i++) {
             long start = System.nanoTime();
-            GuestProbe.Seen on = request(b, "caston.b" + i, "A:" + SHARE, true);
+            GuestProbe.Seen on = request(b, "caston.b" + i, "A:" + SHARE, SHARE, true);
             caston.record(on.both() - start);
             castonMount.record(on.first() - start);
             castonReply.record(on.second() - start);
             start = System.nanoTime();
-            castoff.record(request(b, "castoff.b" + i, "A:" + SHARE, false).both() - start);
+            castoff.record(request(b, "castoff.b" + i, "A:" + SHARE, SHARE, false).both() - start);
+            start = System.nanoTime();
+            castonRo.record(request(b, "caston.r" + i, "A:" + SHARE_RO, SHARE_RO, true).both() - start);
+            start = System.nanoTime();
+            castoffRo.record(request(b, "castoff.r" + i, "A:" + SHARE_RO, SHARE_RO, false).both() - start);
         }
         if (stopping) return;
         log("measuring %d guest caston commands", options.commandRuns);
@@ -161,10 +177,13 @@ public final class RequestLatencyBenchmark {
         if (options.requests < Options.MIN_REQUESTS) {
             System.out.println("(smoke run: fewer than " + Options.MIN_REQUESTS + " requests; do not quote these figures)");
         }
-        System.out.print(LatencySeries.table(List.of(caston, castonMount, castonReply, castoff, command, mount, umount)));
+        System.out.print(LatencySeries.table(List.of(caston, castonMount, castonReply, castoff, castonRo, castoffRo, command,
+                mount, umount)));
         System.out.println();
         System.out.printf(Locale.ROOT, "ratio p50(castd caston) / p50(nsenter mount --bind)  = %.2f%n",
                 (double) caston.percentile(50) / mount.percentile(50));
+        System.out.printf(Locale.ROOT, "ratio p50(castd caston --ro locked) / p50(castd caston rw) = %.2f%n",
+                (double) castonRo.percentile(50) / caston.percentile(50));
         System.out.printf(Locale.ROOT, "ratio p50(castd castoff) / p50(nsenter umount)       = %.2f%n",
                 (double) castoff.percentile(50) / umount.percentile(50));
         System.out.printf(Locale.ROOT, "ratio p50(guest caston command) / p50(castd caston)  = %.2f%n",
@@ -184,14 +203,15 @@ public final class RequestLatencyBenchmark {
     }
 
     /**
-     * Sends request {@code name} into B's drop directory and waits until SHARE is (or, with
+     * Sends request {@code name} into B's drop directory and waits until {@code target} is (or, with
      * {@code mounted} false, is no longer) a mount point in B and the reply is there; fails
      * unless the reply says ok. Returns when each was first seen; start the clock before calling.
      */
-    private GuestProbe.Seen request(GuestProbe b, String name, String line, boolean mounted) throws IOException {
+    private GuestProbe.Seen request(GuestProbe b, String name, String line, String target, boolean mounted)
+            throws IOException {
         b.sendRequest(name, line);
-        GuestProbe.Seen seen = GuestProbe.await(name + (mounted ? " to mount " : " to unmount ") + SHARE + " in B",
-                () -> b.isMountPoint(SHARE) == mounted, () -> b.hasReply(name), pollNanos(), STEP_TIMEOUT_MILLIS);
+        GuestProbe.Seen seen = GuestProbe.await(name + (mounted ? " to mount " : " to unmount ") + target + " in B",
+                () -> b.isMountPoint(target) == mounted, () -> b.hasReply(name), pollNanos(), STEP_TIMEOUT_MILLIS);
         String reply = b.reply(name);
         if (reply == null || !reply.startsWith("ok")) throw new IllegalStateException(name + " answered: " + reply);
         forgetReply(name);
@@ -225,7 +245,7 @@ public final class RequestLatencyBenchmark {
             throw new IllegalStateException("guest caston exited " + p.exitValue() + ": " + Files.readString(err));
         }
         series.record(end - start);
-        request(b, "castoff." + tag, "A:" + SHARE, false);
+        request(b, "castoff." + tag, "A:" + SHARE, SHARE, false);
         // The script's own reply (caston.PID-TIME-UUID) stays; at 50 runs that is well within the tmpfs.
     }
 

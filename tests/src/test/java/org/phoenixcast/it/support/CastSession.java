@@ -30,6 +30,11 @@ public final class CastSession implements AutoCloseable {
         return new CastSession(castd);
     }
 
+    /** A session whose castd runs with these castd.conf settings (e.g. a runtime fixture's). */
+    public static CastSession start(java.util.Map<String, String> settings) throws IOException {
+        return new CastSession(CastdProcess.start(settings, null));
+    }
+
     public CastdProcess castd() {
         return castd;
     }

@@ -50,17 +50,18 @@ public final class CastdProcess implements AutoCloseable {
 
     /**
      * Starts castd with these castd.conf settings (key → value, written to a castd.conf beside
-     * the state directory) and, unless null, these JVM options (CASTD_JAVA_OPTS, e.g. -Xmx).
+     * the state directory; {@code runtimes} is empty unless given: no discovery) and, unless null, these JVM options (CASTD_JAVA_OPTS, e.g. -Xmx).
      */
     public static CastdProcess start(java.util.Map<String, String> settings, String javaOpts) throws IOException {
         Path parent = Files.createTempDirectory("castd-it");
-        Path config = null;
-        if (!settings.isEmpty()) {
-            config = parent.resolve("castd.conf");
-            StringBuilder text = new StringBuilder();
-            settings.forEach((k, v) -> text.append(k).append(" = ").append(v).append('\n'));
-            Files.writeString(config, text);
-        }
+        // No runtime discovery unless a test asks for it: a castd under test must not set up
+        // /.syscmd in containers of the host's runtimes (or of another test's fixture).
+        java.util.Map<String, String> effective = new java.util.TreeMap<>(settings);
+        effective.putIfAbsent("runtimes", "");
+        Path config = parent.resolve("castd.conf");
+        StringBuilder text = new StringBuilder();
+        effective.forEach((k, v) -> text.append(k).append(" = ").append(v).append('\n'));
+        Files.writeString(config, text);
         CastdProcess castd = new CastdProcess(repo(), parent.resolve("state"), config, javaOpts);
         castd.startProcess();
         return castd;
