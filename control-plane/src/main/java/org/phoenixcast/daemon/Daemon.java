@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,6 +46,8 @@ public final class Daemon implements ControlPlane, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     /** How long shutdown waits for the worker to finish its current request. */
     private static final long SHUTDOWN_GRACE_SECONDS = 10;
+    /** How long the first reconciliation waits for every runtime's first listing. */
+    private static final java.time.Duration FIRST_LISTING_TIMEOUT = java.time.Duration.ofSeconds(10);
 
     private final CastdConfig config;
     private final MountFacade kernel;
@@ -116,6 +119,13 @@ public final class Daemon implements ControlPlane, AutoCloseable {
     }
 
     private void runWorker() {
+        try {
+            List<String> late = discovery.awaitFirstListings(FIRST_LISTING_TIMEOUT);
+            if (!late.isEmpty()) log.warn("runtimes {} not listed within {}; starting without them", late, FIRST_LISTING_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
         worker.replyDecided();
         worker.run();
     }

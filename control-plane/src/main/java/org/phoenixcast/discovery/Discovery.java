@@ -48,6 +48,22 @@ public final class Discovery implements AutoCloseable {
         return all;
     }
 
+    /**
+     * Waits (at most {@code timeout} in all) until every runtime was listed once. castd's first
+     * reconciliation waits for this: before it, a discovered receiver looks stopped, and its
+     * placed mounts would be forgotten and then placed a second time on top of the first.
+     * Returns the runtimes that did not answer in time.
+     */
+    public List<String> awaitFirstListings(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> late = new ArrayList<>();
+        for (DiscoveryLoop l : loops) {
+            long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (!l.awaitFirstListing(left)) late.add(l.runtime());
+        }
+        return late;
+    }
+
     /** The runtime ids being followed, in priority order. */
     public List<String> runtimes() {
         return loops.stream().map(DiscoveryLoop::runtime).toList();

@@ -29,7 +29,7 @@ final class DiscoveryLoop implements Runnable, AutoCloseable {
     private final AtomicReference<List<DiscoveredContainer>> snapshot = new AtomicReference<>(List.of());
     private final java.util.Set<String> reportedNames = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean running = true;
-    private volatile boolean listedOnce;
+    private final java.util.concurrent.CountDownLatch firstListing = new java.util.concurrent.CountDownLatch(1);
     private String lastFailure;
 
     DiscoveryLoop(RuntimeAdapter adapter, Pattern names, Duration safetyNet, Runnable changed) {
@@ -48,9 +48,9 @@ final class DiscoveryLoop implements Runnable, AutoCloseable {
         return snapshot.get();
     }
 
-    /** True once the runtime was listed (successfully or not) at least once. */
-    boolean listedOnce() {
-        return listedOnce;
+    /** Waits until the runtime was listed (successfully or not) once; false on timeout. */
+    boolean awaitFirstListing(long millis) throws InterruptedException {
+        return firstListing.await(Math.max(0, millis), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -82,15 +82,15 @@ final class DiscoveryLoop implements Runnable, AutoCloseable {
             lastFailure = null;
         } catch (IOException | RuntimeException e) {
             report("listing failed: " + e.getMessage());
-            listedOnce = true;
+            firstListing.countDown();
             return;
         }
-        listedOnce = true;
         List<DiscoveredContainer> before = snapshot.getAndSet(now);
         if (!before.equals(now)) {
             log.debug("runtime={} containers now {}", adapter.runtime(), now);
             changed.run();
         }
+        firstListing.countDown();
     }
 
     private boolean usable(DiscoveredContainer c) {
@@ -120,6 +120,7 @@ final class DiscoveryLoop implements Runnable, AutoCloseable {
     @Override
     public void close() {
         running = false;
+        firstListing.countDown();
         adapter.close();
     }
 }
