@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #get()} after close throws, so a closed number is never reused by mistake.
  */
 public final class Fd implements AutoCloseable {
+    private static final int F_DUPFD_CLOEXEC = 1030;
     private final AtomicInteger fd;
     private final String description;
 
@@ -20,6 +21,16 @@ public final class Fd implements AutoCloseable {
         int value = fd.get();
         if (value < 0) throw new IllegalStateException("fd of " + description + " is closed");
         return value;
+    }
+
+    /**
+     * A second descriptor of the same open file (F_DUPFD_CLOEXEC), owned by the caller: for
+     * handing a shared fd to a user that must not be hurt when the owner closes the original.
+     */
+    public Fd dup() throws LinuxException {
+        int copy = Native.libc().fcntl(get(), F_DUPFD_CLOEXEC, 0);
+        if (copy < 0) throw Native.failure("fcntl", description);
+        return new Fd(copy, description);
     }
 
     public boolean isOpen() {

@@ -132,6 +132,25 @@ public final class Kernel {
         return out.toByteArray();
     }
 
+    /** Opens {@code name} relative to {@code dir} (O_RDONLY | O_NOFOLLOW) and reads at most {@code max} bytes. */
+    public static byte[] readAt(Fd dir, String name, int max) throws LinuxException {
+        try (Fd file = openat(dir, name, O_RDONLY | O_NOFOLLOW, 0)) {
+            return readAtMost(file, max);
+        }
+    }
+
+    /**
+     * Opens {@code name} relative to {@code dir} (O_WRONLY | O_NOFOLLOW) and writes {@code content}
+     * in one write(2): files such as /proc/PID/uid_map accept exactly one write.
+     */
+    public static void writeAt(Fd dir, String name, byte[] content) throws LinuxException {
+        try (Fd file = openat(dir, name, O_WRONLY | O_NOFOLLOW, 0)) {
+            long n = Native.libc().write(file.get(), content, content.length);
+            if (n < 0) throw Native.failure("write", name);
+            if (n != content.length) throw new LinuxException("write", name, Errno.EIO, "short write of " + n + " bytes");
+        }
+    }
+
     static void writeAll(Fd fd, byte[] content) throws LinuxException {
         int done = 0;
         while (done < content.length) {

@@ -16,6 +16,8 @@ public final class MountApi {
     public static final long MOUNT_ATTR_NOSUID = 0x2;
     public static final long MOUNT_ATTR_NODEV = 0x4;
     public static final long MOUNT_ATTR_NOEXEC = 0x8;
+    /** Idmap the mount with the user namespace in mount_attr.userns_fd (Linux 5.12). */
+    public static final long MOUNT_ATTR_IDMAP = 0x00100000;
     public static final long MS_PRIVATE = 1L << 18;
     public static final long MS_SHARED = 1L << 20;
     public static final int MNT_DETACH = 2;
@@ -27,6 +29,17 @@ public final class MountApi {
     private static final int FSCONFIG_CMD_CREATE = 6;
     private static final int FSMOUNT_CLOEXEC = 1;
     private static final int SIGNAL_ZERO = 0;
+    private static final int STATX_MNT_ID_UNIQUE = 0x4000;
+    private static final long STATMOUNT_MNT_BASIC = 0x2;
+    private static final long STATMOUNT_MNT_UIDMAP = 0x2000;
+    private static final long STATMOUNT_MNT_GIDMAP = 0x4000;
+    /** struct statmount: fixed part before the strings, and the offsets castd reads. */
+    private static final int STATMOUNT_STRINGS = 512;
+    private static final int STATMOUNT_MASK = 8;
+    private static final int STATMOUNT_MNT_ATTR = 64;
+    private static final int STATMOUNT_UIDMAP_NUM = 152;
+    /** Room for the fixed part and two maps of 340 lines of three 10-digit numbers. */
+    private static final int STATMOUNT_BUFFER = STATMOUNT_STRINGS + 2 * 340 * 33 + 64;
 
     private MountApi() {}
 
@@ -55,6 +68,74 @@ public final class MountApi {
         long rc = Native.libc().syscall(Native.SYS_MOUNT_SETATTR, tree.get(), Native.EMPTY_PATH,
                 Kernel.AT_EMPTY_PATH, attr, 32L);
         return rc < 0 ? Native.errno() : 0;
+    }
+
+    /**
+     * mount_setattr(tree, "", AT_EMPTY_PATH, {MOUNT_ATTR_IDMAP, 0, 0, userNamespace}) on a detached
+     * tree: files then show with the owners the namespace's maps give them. Returns 0 or the
+     * errno: EINVAL when the file system cannot be idmapped, EPERM when the mount already is.
+     */
+    public static int trySetIdmap(Fd tree, Fd userNamespace) {
+        long[] attr = {MOUNT_ATTR_IDMAP, 0L, 0L, userNamespace.get()};
+        long rc = Native.libc().syscall(Native.SYS_MOUNT_SETATTR, tree.get(), Native.EMPTY_PATH,
+                Kernel.AT_EMPTY_PATH, attr, 32L);
+        return rc < 0 ? Native.errno() : 0;
+    }
+
+    /**
+     * open_tree_attr(tree, "", OPEN_TREE_CLONE | AT_EMPTY_PATH, {MOUNT_ATTR_IDMAP, 0, 0, userNamespace}):
+     * a new detached clone of an already idmapped tree whose idmapping is replaced (not stacked)
+     * by the namespace's. Linux 6.15; ENOSYS before.
+     */
+    public static Fd cloneWithIdmap(Fd tree, Fd userNamespace) throws LinuxException {
+        long[] attr = {MOUNT_ATTR_IDMAP, 0L, 0L, userNamespace.get()};
+        long fd = Native.libc().syscall(Native.SYS_OPEN_TREE_ATTR, tree.get(), Native.EMPTY_PATH,
+                OPEN_TREE_CLONE | Kernel.O_CLOEXEC | Kernel.AT_EMPTY_PATH, attr, 32L);
+        if (fd < 0) throw Native.failure("open_tree_attr", tree.description());
+        return new Fd((int) fd, tree.description());
+    }
+
+    /**
+     * The idmapping of the mount {@code dir} lies on, in the calling thread's mount namespace
+     * (on the namespace thread: the namespace it entered). statx gives the mount's unique id,
+     * statmount its attributes and maps. System calls and string decoding only.
+     */
+    public static MountIdmap mountIdmap(Fd dir) throws LinuxException {
+        byte[] sx = new byte[Stat.SIZE];
+        long rc = Native.libc().syscall(Native.SYS_STATX, dir.get(), Native.EMPTY_PATH,
+                Kernel.AT_EMPTY_PATH | Kernel.AT_SYMLINK_NOFOLLOW, STATX_MNT_ID_UNIQUE, sx);
+        if (rc < 0) throw Native.failure("statx", dir.description());
+        java.nio.ByteBuffer s = java.nio.ByteBuffer.wrap(sx).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if ((s.getInt(0) & STATX_MNT_ID_UNIQUE) == 0) return MountIdmap.UNKNOWN;
+        long[] request = {32L, s.getLong(144), STATMOUNT_MNT_BASIC | STATMOUNT_MNT_UIDMAP | STATMOUNT_MNT_GIDMAP, 0L};
+        byte[] buf = new byte[STATMOUNT_BUFFER];
+        // ENOSYS before Linux 6.8; any other failure also leaves it unknown, and the caller then
+        // refuses rather than guesses if setting an idmap fails (never a wrong mapping)
+        if (Native.libc().syscall(Native.SYS_STATMOUNT, request, buf, buf.length, 0) < 0) return MountIdmap.UNKNOWN;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long mask = b.getLong(STATMOUNT_MASK);
+        if ((mask & STATMOUNT_MNT_BASIC) == 0) return MountIdmap.UNKNOWN;
+        if ((b.getLong(STATMOUNT_MNT_ATTR) & MOUNT_ATTR_IDMAP) == 0) return MountIdmap.PLAIN;
+        if ((mask & (STATMOUNT_MNT_UIDMAP | STATMOUNT_MNT_GIDMAP)) != (STATMOUNT_MNT_UIDMAP | STATMOUNT_MNT_GIDMAP)) {
+            return MountIdmap.MAP_UNKNOWN;
+        }
+        return new MountIdmap(MountIdmap.State.IDMAPPED, statmountLines(buf, b, STATMOUNT_UIDMAP_NUM),
+                statmountLines(buf, b, STATMOUNT_UIDMAP_NUM + 8));
+    }
+
+    /** The NUL-separated strings of one statmount map ({@code at}: its count, then its offset), one per line. */
+    private static String statmountLines(byte[] buf, java.nio.ByteBuffer b, int at) throws LinuxException {
+        int count = b.getInt(at);
+        int pos = STATMOUNT_STRINGS + b.getInt(at + 4);
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            int end = pos;
+            while (end < buf.length && buf[end] != 0) end++;
+            if (end >= buf.length) throw new LinuxException("statmount", "id map", Errno.EOVERFLOW, "map truncated");
+            lines.append(new String(buf, pos, end - pos, java.nio.charset.StandardCharsets.US_ASCII)).append('\n');
+            pos = end + 1;
+        }
+        return lines.toString();
     }
 
     /** move_mount(tree, "", target, "", F_EMPTY_PATH | T_EMPTY_PATH): attach onto the held target fd. */

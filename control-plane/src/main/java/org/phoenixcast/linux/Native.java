@@ -24,6 +24,8 @@ final class Native {
     static final long SYS_PIDFD_OPEN = 434;
     static final long SYS_OPENAT2 = 437;
     static final long SYS_MOUNT_SETATTR = 442;
+    static final long SYS_STATMOUNT = 457;
+    static final long SYS_OPEN_TREE_ATTR = 467;
 
     static final byte[] EMPTY_PATH = {0};
 
@@ -129,8 +131,11 @@ final class Native {
         /** openat2(dfd, path, struct open_how *, size): how = {flags, mode, resolve} */
         long syscall(long nr, int dfd, @In byte[] path, @In long[] how, long size);
 
-        /** mount_setattr(dfd, path, flags, struct mount_attr *, size) */
+        /** mount_setattr(dfd, path, flags, struct mount_attr *, size); also open_tree_attr, same shape */
         long syscall(long nr, int dfd, @In byte[] path, int flags, @In long[] attr, long size);
+
+        /** statmount(struct mnt_id_req *, struct statmount *buf, bufsize, flags) */
+        long syscall(long nr, @In long[] request, @Out byte[] buf, long size, int flags);
 
         /** pidfd_send_signal(pidfd, sig, siginfo *, flags) */
         long syscall(long nr, int pidfd, int sig, Pointer info, int flags);
@@ -142,6 +147,9 @@ final class Native {
         int openat(int dfd, @In byte[] path, int flags, int mode);
 
         int close(int fd);
+
+        /** fcntl(fd, cmd, int arg): only F_DUPFD_CLOEXEC is used. */
+        int fcntl(int fd, int cmd, int arg);
 
         long read(int fd, @Out byte[] buf, long count);
 

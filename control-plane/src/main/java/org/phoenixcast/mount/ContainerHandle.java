@@ -11,6 +11,15 @@ public interface ContainerHandle extends AutoCloseable {
     /** /proc/PID/stat starttime captured when the handle was opened. */
     long startTime();
 
+    /**
+     * The id mappings of the init's user namespace, read through the pinned /proc/PID when the
+     * handle opened: {@link UserNamespace#INITIAL} for a container without a user namespace of
+     * its own (privileged LXC, Docker by default, castd's sandboxes), ranges for unprivileged
+     * LXC, {@code systemd-nspawn -U}, Podman or runc with uid maps. Shares into and out of such
+     * containers are idmapped so that owners show alike on both sides (see {@link MountFacade#inject}).
+     */
+    UserNamespace userNamespace();
+
     /** False once the init process exited (pidfd readable / pidfd_send_signal 0 gives ESRCH). */
     boolean isAlive();
 

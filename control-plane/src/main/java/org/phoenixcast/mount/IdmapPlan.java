@@ -3,14 +3,15 @@ package org.phoenixcast.mount;
 /**
  * How a share's clone must be idmapped so that the receiver sees the owners the owner sees.
  *
- * <p>The rule: a file the owner sees as uid n shows as uid n in the receiver (gids alike). With
- * the owner's map S (its user namespace: owner id to host id), the receiver's map R, and the
- * source mount's own idmapping I when the owner's folder is itself an idmapped mount (on-disk id
- * to host id; for example the root of {@code systemd-nspawn -U}), the owner sees on-disk id k as
- * S⁻¹(I(k)) (or S⁻¹(k) without I). Through a mount idmapped with M the receiver sees R⁻¹(M(k)).
- * So M = I, then S⁻¹, then R: on-disk id k maps to the host id that the receiver's processes
- * have for the owner's view of k. Ids the owner cannot see, or the receiver cannot represent,
- * stay unmapped and show as the overflow id (nobody), read-only for the receiver.
+ * <p>The rule: a file the owner sees as uid n shows as uid n in the receiver (gids alike). Maps
+ * below take an id to a host id. An inode's id as an idmapped mount reads it is its id relative
+ * to its file system's user namespace F (the host's for disk file systems, the owner's for a
+ * tmpfs the owner mounted itself): call it the on-disk id d. With the owner's map S, the
+ * receiver's map R, and the source mount's own idmapping I when the owner's folder is itself an
+ * idmapped mount (the root of {@code systemd-nspawn -U}), the owner sees d as S⁻¹(I(d)), or
+ * S⁻¹(F(d)) without I. Through a mount idmapped with M the receiver sees R⁻¹(M(d)). So
+ * M = (I or F), then S⁻¹, then R. Ids the owner cannot see, or the receiver cannot represent,
+ * stay unmapped and show as the overflow id (nobody), unwritable for the receiver.
  *
  * <p>Pure logic; {@link Injector} applies the plan.
  */
@@ -38,33 +39,47 @@ sealed interface IdmapPlan permits IdmapPlan.Unchanged, IdmapPlan.ReceiverNamesp
         return !owner.equals(receiver);
     }
 
-    /** The mount idmapping M for the rule above (on-disk ids to the receiver's host ids). */
-    static UserNamespace mapping(UserNamespace owner, UserNamespace sourceMount, UserNamespace receiver) {
-        return new UserNamespace(compose(owner.uids(), sourceMount == null ? null : sourceMount.uids(), receiver.uids()),
-                compose(owner.gids(), sourceMount == null ? null : sourceMount.gids(), receiver.gids()));
+    /**
+     * The mount idmapping M for the rule above (on-disk ids to the receiver's host ids).
+     *
+     * @param fileSystem F, the user namespace the source's file system belongs to
+     * @param sourceMount I, the idmapping of the source mount when it is idmapped, else null
+     */
+    static UserNamespace mapping(UserNamespace owner, UserNamespace fileSystem, UserNamespace sourceMount,
+                                 UserNamespace receiver) {
+        UserNamespace onDisk = sourceMount != null ? sourceMount : fileSystem;
+        return new UserNamespace(onDisk.uids().andThen(owner.uids().inverse()).andThen(receiver.uids()),
+                onDisk.gids().andThen(owner.gids().inverse()).andThen(receiver.gids()));
     }
 
-    private static IdMap compose(IdMap owner, IdMap sourceMount, IdMap receiver) {
-        IdMap ownerView = sourceMount == null ? owner.inverse() : sourceMount.andThen(owner.inverse());
-        return ownerView.andThen(receiver);
+    /** A uid_map/gid_map takes at most 340 lines, written at once in less than a page (4 KiB). */
+    private static boolean tooLongForTheKernel(IdMap map) {
+        return map.ranges().size() > IdMap.MAX_RANGES || map.procFormat().length() >= MAP_FILE_LIMIT;
     }
+
+    /** The kernel refuses a map write of a page (4096 bytes) or more. */
+    int MAP_FILE_LIMIT = 4096;
 
     /**
-     * @param owner the owner's user namespace ({@link UserNamespace#INITIAL} for the host)
-     * @param sourceMount the idmapping of the source mount when it is idmapped, else null
-     * @param receiver the receiver's user namespace
+     * @param owner S, the owner's user namespace ({@link UserNamespace#INITIAL} for the host)
+     * @param fileSystem F, the user namespace the source's file system belongs to: INITIAL, or
+     *     {@code owner} for a file system the owner mounted itself
+     * @param sourceMount I, the idmapping of the source mount when it is idmapped, else null
+     * @param receiver R, the receiver's user namespace
      */
-    static IdmapPlan of(UserNamespace owner, UserNamespace sourceMount, UserNamespace receiver) {
+    static IdmapPlan of(UserNamespace owner, UserNamespace fileSystem, UserNamespace sourceMount,
+                        UserNamespace receiver) {
         if (sourceMount == null && !needed(owner, receiver)) return new Unchanged();
-        UserNamespace m = mapping(owner, sourceMount, receiver);
+        UserNamespace m = mapping(owner, fileSystem, sourceMount, receiver);
         if (m.uids().isEmpty() || m.gids().isEmpty()) {
             return new Refused("no " + (m.uids().isEmpty() ? "uid" : "gid")
                     + " the owner uses is mapped in the receiving container");
         }
-        if (m.uids().ranges().size() > IdMap.MAX_RANGES || m.gids().ranges().size() > IdMap.MAX_RANGES) {
-            return new Refused("the id mapping would need more than " + IdMap.MAX_RANGES + " ranges");
+        if (tooLongForTheKernel(m.uids()) || tooLongForTheKernel(m.gids())) {
+            return new Refused("the id mapping has too many ranges for the kernel");
         }
-        if (sourceMount == null ? m.isInitial() : m.equals(sourceMount)) return new Unchanged();
+        // without an idmap the receiver reads on-disk ids through I (the clone keeps it) or F
+        if (m.equals(sourceMount != null ? sourceMount : fileSystem)) return new Unchanged();
         if (!receiver.isInitial() && m.equals(receiver)) return new ReceiverNamespace();
         return new Created(m);
     }

@@ -37,13 +37,15 @@ public final class LinuxMountFacade implements MountFacade {
     private final ControlTmpfs tmpfs;
     private final Injector injector;
     private final ReadOnlyLock readOnlyLock;
+    private final IdmapNamespaces idmapNamespaces;
 
-    private LinuxMountFacade(NamespaceThread ns, Fd hostProc, ReadOnlyLock readOnlyLock) {
+    private LinuxMountFacade(NamespaceThread ns, Fd hostProc, ReadOnlyLock readOnlyLock, IdmapNamespaces idmapNamespaces) {
         this.ns = ns;
         this.hostProc = hostProc;
         this.readOnlyLock = readOnlyLock;
+        this.idmapNamespaces = idmapNamespaces;
         this.tmpfs = new ControlTmpfs(hostProc);
-        this.injector = new Injector(ns, hostProc, tmpfs::devices, readOnlyLock);
+        this.injector = new Injector(ns, hostProc, tmpfs::devices, readOnlyLock, idmapNamespaces);
     }
 
     /** {@link #start(Path)} with {@link #DEFAULT_RUNTIME_DIRECTORY}. */
@@ -72,7 +74,8 @@ public final class LinuxMountFacade implements MountFacade {
             hostProc = Kernel.openHost(Path.of("/proc"), Kernel.O_PATH | Kernel.O_DIRECTORY);
             ns = NamespaceThread.start(NAMESPACE_TIMEOUT_MILLIS);
             lock = ReadOnlyLock.create(ns, hostProc, runtimeDirectory);
-            LinuxMountFacade facade = new LinuxMountFacade(ns, hostProc, lock);
+            LinuxMountFacade facade = new LinuxMountFacade(ns, hostProc, lock,
+                    new IdmapNamespaces(hostProc, IdmapNamespaces.CAPACITY));
             facade.warmUp();
             return facade;
         } catch (Exception e) {
@@ -157,8 +160,14 @@ public final class LinuxMountFacade implements MountFacade {
         return readOnlyLock;
     }
 
+    /** The idmap namespaces (tests). */
+    IdmapNamespaces idmapNamespaces() {
+        return idmapNamespaces;
+    }
+
     @Override
     public void close() {
+        idmapNamespaces.close();
         readOnlyLock.close();
         ns.close();
         hostProc.close();

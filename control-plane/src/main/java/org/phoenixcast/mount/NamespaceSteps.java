@@ -6,6 +6,7 @@ import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.Kernel;
 import org.phoenixcast.linux.LinuxException;
 import org.phoenixcast.linux.MountApi;
+import org.phoenixcast.linux.MountIdmap;
 import org.phoenixcast.linux.Stat;
 
 /**
@@ -30,25 +31,53 @@ final class NamespaceSteps {
 
     private NamespaceSteps() {}
 
-    /** A detached clone of a source and what the checks need to know about it. */
-    record Clone(Fd tree, Stat stat, long fsMagic) {}
+    /**
+     * A detached clone of a source and what the checks need to know about it. {@code idmap} is
+     * the source mount's idmapping when it was asked for (shares that need owner mapping), else
+     * null; {@code ownersFileSystem} is true when the source's file system belongs to the owner's
+     * user namespace (a tmpfs the owner mounted itself), as far as the probe can tell.
+     */
+    record Clone(Fd tree, Stat stat, long fsMagic, MountIdmap idmap, boolean ownersFileSystem) {}
 
     /**
      * Resolves a source directory beneath {@code root} and clones it (non-recursive). Symlinks
      * inside the source path are followed but stay inside the root (RESOLVE_IN_ROOT); the
-     * stat and f_type are taken from the very fd that is cloned.
+     * stat, f_type and idmapping are taken from the very fd that is cloned.
+     *
+     * @param withIdmap also read what owner mapping needs (see {@link #cloneFd})
+     * @param ownerUserNamespace the owner's user namespace fd when it has one, else null
      */
-    static Clone cloneSource(Fd root, String unsafePath) throws LinuxException {
+    static Clone cloneSource(Fd root, String unsafePath, boolean withIdmap, Fd ownerUserNamespace)
+            throws LinuxException {
         try (Fd dir = Kernel.openat2(root, unsafePath, DIR_PATH, SOURCE_RESOLVE)) {
-            return cloneFd(dir);
+            return cloneFd(dir, withIdmap, ownerUserNamespace);
         }
     }
 
-    static Clone cloneFd(Fd dir) throws LinuxException {
+    /**
+     * @param withIdmap also read the idmapping of the mount {@code dir} is on (statmount, in the
+     *     calling thread's mount namespace: the owner's, where that mount lives) and, for a
+     *     plain mount of an owner with a user namespace, probe whether the file system belongs to
+     *     that namespace: the kernel refuses (EINVAL) to idmap a mount with its own file system's
+     *     namespace, so a throwaway second clone is idmapped with the owner's namespace.
+     *     NOTE: a file system of another non-initial namespace (one a nested container mounted
+     *     and propagated up) passes the probe and is mapped as a host file system would be.
+     */
+    static Clone cloneFd(Fd dir, boolean withIdmap, Fd ownerUserNamespace) throws LinuxException {
         Stat stat = Kernel.stat(dir);
         long magic = Kernel.fileSystemType(dir);
+        MountIdmap idmap = null;
+        boolean ownersFileSystem = false;
+        if (withIdmap) {
+            idmap = MountApi.mountIdmap(dir);
+            if (ownerUserNamespace != null && idmap.state() != MountIdmap.State.IDMAPPED) {
+                try (Fd probe = MountApi.cloneTree(dir)) {
+                    ownersFileSystem = MountApi.trySetIdmap(probe, ownerUserNamespace) == Errno.EINVAL;
+                }
+            }
+        }
         Fd tree = MountApi.cloneTree(dir);
-        return new Clone(tree, stat, magic);
+        return new Clone(tree, stat, magic, idmap, ownersFileSystem);
     }
 
     /**
