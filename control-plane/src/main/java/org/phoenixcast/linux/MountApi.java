@@ -38,6 +38,8 @@ public final class MountApi {
     private static final int STATMOUNT_MASK = 8;
     private static final int STATMOUNT_MNT_ATTR = 64;
     private static final int STATMOUNT_UIDMAP_NUM = 152;
+    /** Room for the fixed part and a few map lines: enough for the usual one-range maps. */
+    private static final int STATMOUNT_SMALL_BUFFER = 1024;
     /** Room for the fixed part and two maps of 340 lines of three 10-digit numbers. */
     private static final int STATMOUNT_BUFFER = STATMOUNT_STRINGS + 2 * 340 * 33 + 64;
 
@@ -108,10 +110,14 @@ public final class MountApi {
         java.nio.ByteBuffer s = java.nio.ByteBuffer.wrap(sx).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         if ((s.getInt(0) & STATX_MNT_ID_UNIQUE) == 0) return MountIdmap.UNKNOWN;
         long[] request = {32L, s.getLong(144), STATMOUNT_MNT_BASIC | STATMOUNT_MNT_UIDMAP | STATMOUNT_MNT_GIDMAP, 0L};
-        byte[] buf = new byte[STATMOUNT_BUFFER];
-        // ENOSYS before Linux 6.8; any other failure also leaves it unknown, and the caller then
-        // refuses rather than guesses if setting an idmap fails (never a wrong mapping)
-        if (Native.libc().syscall(Native.SYS_STATMOUNT, request, buf, buf.length, 0) < 0) return MountIdmap.UNKNOWN;
+        byte[] buf = new byte[STATMOUNT_SMALL_BUFFER];
+        if (Native.libc().syscall(Native.SYS_STATMOUNT, request, buf, buf.length, 0) < 0) {
+            // ENOSYS before Linux 6.8; any failure leaves it unknown, and the caller then refuses
+            // rather than guesses if setting an idmap fails (never a wrong mapping)
+            if (Native.errno() != Errno.EOVERFLOW) return MountIdmap.UNKNOWN;
+            buf = new byte[STATMOUNT_BUFFER]; // maps of many ranges
+            if (Native.libc().syscall(Native.SYS_STATMOUNT, request, buf, buf.length, 0) < 0) return MountIdmap.UNKNOWN;
+        }
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         long mask = b.getLong(STATMOUNT_MASK);
         if ((mask & STATMOUNT_MNT_BASIC) == 0) return MountIdmap.UNKNOWN;
