@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.phoenixcast.linux.NamespaceThread;
 import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.linux.TestContainer;
+import org.phoenixcast.linux.UsernsTestContainer;
 import org.phoenixcast.model.Access;
 import org.phoenixcast.model.GuestPath;
 
@@ -21,7 +22,7 @@ import org.phoenixcast.model.GuestPath;
  * from a directory class path would resolve in the guest's file system. JFR records every
  * class load with its thread; none may come from castd-mntns after warm-up.
  */
-@RequiresRoot
+@RequiresRoot(tools = {"unshare", "nsenter", "busybox", "chown"})
 class NamespaceWarmUpIT {
 
     @Test
@@ -57,6 +58,46 @@ class NamespaceWarmUpIT {
                 }
                 recording.stop();
                 recording.dump(jfr);
+            }
+            List<String> loadedThere = RecordingFile.readAllEvents(jfr).stream()
+                    .filter(e -> e.getThread() != null && NamespaceThread.THREAD_NAME.equals(e.getThread().getJavaName()))
+                    .map(NamespaceWarmUpIT::describe)
+                    .toList();
+            assertThat(loadedThere).isEmpty();
+        } finally {
+            Files.deleteIfExists(jfr);
+            Files.deleteIfExists(share);
+        }
+    }
+
+    /**
+     * The idmap steps inside owners (statmount, the file-system probe, open_tree_attr of an
+     * idmapped source) load nothing on the namespace thread either.
+     */
+    @Test
+    void noClassIsLoadedOnTheNamespaceThreadByIdmappedShares() throws Exception {
+        Path share = Files.createTempDirectory("pc-warm-idmap");
+        Path jfr = Files.createTempFile("pc-warm-idmap", ".jfr");
+        try (LinuxMountFacade facade = LinuxMountFacade.start();
+             UsernsTestContainer owner = UsernsTestContainer.start(100000, 65536);
+             UsernsTestContainer receiver = UsernsTestContainer.start(200000, 65536)) {
+            owner.check("mkdir -p /data/own && mount -t tmpfs own /data/own");
+            try (ContainerHandle o = facade.open(owner.pid()); ContainerHandle r = facade.open(receiver.pid())) {
+                facade.inject(o, new MountSpec(new MountSource.HostPath(share), GuestPath.parse("/mapped"),
+                        Access.READ_WRITE, false));
+                try (Recording recording = new Recording()) {
+                    recording.enable("jdk.ClassLoad");
+                    recording.enable("jdk.ClassDefine");
+                    recording.start();
+                    for (String source : List.of("/data", "/data/own", "/mapped")) {
+                        for (Access access : Access.values()) {
+                            facade.inject(r, new MountSpec(new MountSource.GuestFolder(o, GuestPath.parse(source)),
+                                    GuestPath.parse("/in" + source + "-" + access), access, false));
+                        }
+                    }
+                    recording.stop();
+                    recording.dump(jfr);
+                }
             }
             List<String> loadedThere = RecordingFile.readAllEvents(jfr).stream()
                     .filter(e -> e.getThread() != null && NamespaceThread.THREAD_NAME.equals(e.getThread().getJavaName()))
