@@ -20,6 +20,8 @@ public record IdMap(List<Range> ranges) {
     public static final long ID_LIMIT = 1L << 32;
     /** The kernel accepts at most this many lines in a uid_map or gid_map (since Linux 4.15). */
     public static final int MAX_RANGES = 340;
+    /** ... written at once in less than a page: the kernel refuses a write of 4096 bytes or more. */
+    public static final int MAX_MAP_FILE_BYTES = 4095;
     /** What the initial user namespace shows: every id maps to itself. */
     public static final IdMap IDENTITY = new IdMap(List.of(new Range(0, 0, 4294967295L)));
     public static final IdMap EMPTY = new IdMap(List.of());
@@ -143,6 +145,11 @@ public record IdMap(List<Range> ranges) {
             }
         }
         return new IdMap(result);
+    }
+
+    /** True when a uid_map/gid_map file can take this map (castd writes them for its own namespaces). */
+    public boolean fitsAMapFile() {
+        return ranges.size() <= MAX_RANGES && procFormat().length() <= MAX_MAP_FILE_BYTES;
     }
 
     /** The map as a uid_map/gid_map file takes it: one "inside outside count" line per range. */

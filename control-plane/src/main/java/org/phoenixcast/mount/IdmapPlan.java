@@ -52,14 +52,6 @@ sealed interface IdmapPlan permits IdmapPlan.Unchanged, IdmapPlan.ReceiverNamesp
                 onDisk.gids().andThen(owner.gids().inverse()).andThen(receiver.gids()));
     }
 
-    /** A uid_map/gid_map takes at most 340 lines, written at once in less than a page (4 KiB). */
-    private static boolean tooLongForTheKernel(IdMap map) {
-        return map.ranges().size() > IdMap.MAX_RANGES || map.procFormat().length() >= MAP_FILE_LIMIT;
-    }
-
-    /** The kernel refuses a map write of a page (4096 bytes) or more. */
-    int MAP_FILE_LIMIT = 4096;
-
     /**
      * @param owner S, the owner's user namespace ({@link UserNamespace#INITIAL} for the host)
      * @param fileSystem F, the user namespace the source's file system belongs to: INITIAL, or
@@ -75,7 +67,7 @@ sealed interface IdmapPlan permits IdmapPlan.Unchanged, IdmapPlan.ReceiverNamesp
             return new Refused("no " + (m.uids().isEmpty() ? "uid" : "gid")
                     + " the owner uses is mapped in the receiving container");
         }
-        if (tooLongForTheKernel(m.uids()) || tooLongForTheKernel(m.gids())) {
+        if (!m.uids().fitsAMapFile() || !m.gids().fitsAMapFile()) {
             return new Refused("the id mapping has too many ranges for the kernel");
         }
         // without an idmap the receiver reads on-disk ids through I (the clone keeps it) or F

@@ -16,51 +16,20 @@ import org.phoenixcast.model.GuestPath;
 
 /**
  * inject and detach: clone the source (host thread for host paths, inside the owner's mount
- * namespace for guest folders), check it, idmap it when owner and receiver map ids differently,
- * set nosuid,nodev[,ro][,noexec] and private propagation on the detached tree, lock it when
- * read-only, then attach it from inside the receiver's namespace.
+ * namespace for guest folders), check it, idmap it when owner and receiver map ids differently
+ * ({@link OwnerMapping}), set nosuid,nodev[,ro][,noexec] and private propagation on the detached
+ * tree, lock it when read-only, then attach it from inside the receiver's namespace.
  *
- * <p>Owners across user namespaces (issue 3). A file the owner sees as uid n shows as uid n in
- * the receiver, and what the receiver writes lands on disk as the owner's ids (see
- * {@link IdmapPlan} for the composition). When owner and receiver map ids alike (the host or a
- * privileged container on both sides, or two containers with the same ranges) nothing changes:
- * no statmount, no idmap, the same system calls as ever. Otherwise the clone gets the idmap with
- * mount_setattr(MOUNT_ATTR_IDMAP) before anything else is set and before the read-only lock
- * (whose clones keep it): the receiver's own user namespace when the owner sees on-disk ids as
- * the host does, else a namespace castd creates with exactly the composed maps
- * ({@link IdmapNamespaces}). A source that is itself an idmapped mount (the root of
- * {@code systemd-nspawn -U}) is re-cloned with open_tree_attr, which replaces its idmap.
- *
- * <p>Where the kernel cannot idmap the source the share is refused with one line the guest
- * sees, never mounted with every file owned by nobody (which would also make it unwritable):
- * <ul>
- *   <li>"cannot map owners: the filesystem of SRC does not support idmapped mounts": a file
- *       system without idmap support (before Linux 6.3 tmpfs; NFS, FUSE without opt-in,
- *       ramfs...), or one mounted inside a user namespace (a container's own tmpfs); also any
- *       kernel before 5.12;</li>
- *   <li>"cannot map owners: SRC is already an idmapped mount and this kernel cannot map it
- *       again": an idmapped source on a kernel before 6.15 (no open_tree_attr / statmount maps);</li>
- *   <li>"cannot map owners: no uid the owner uses is mapped in the receiving container" (or gid):
- *       the two containers' ranges do not overlap in any id the owner can see.</li>
- * </ul>
- * Ids the owner sees but the receiver's namespace cannot represent show as nobody there and
- * cannot be written by the receiver; the rest of the share works.
- *
- * <p>castd's own control directories (/.syscmd, /syscmd) are never idmapped: their modes
- * (1733, 0755, files 0444/0555) work with unmapped owners, and they must work on every kernel.
- *
- * <p>NOTE: a read-write share idmapped this way gives the receiver's root the owner's ids on
- * disk, the host's root for a host folder: it can create files owned by host root there,
- * setuid ones included. nosuid on the receiver's mount stops their use inside; on the host they
- * are ordinary files in the shared folder. Publishing a host folder read-write to a container
- * is trusting it with that folder.
+ * <p>When owner and receiver map ids alike (the host or a privileged container on both sides,
+ * or two containers with the same ranges) the owner-mapping step costs one comparison of two
+ * values read when the handles opened: the same system calls as before idmapped shares.
  */
 final class Injector {
     private final NamespaceThread ns;
     private final Fd hostProc;
     private final Supplier<Set<String>> controlDevices;
     private final ReadOnlyLock readOnlyLock;
-    private final IdmapNamespaces idmapNamespaces;
+    private final OwnerMapping ownerMapping;
 
     Injector(NamespaceThread ns, Fd hostProc, Supplier<Set<String>> controlDevices, ReadOnlyLock readOnlyLock,
              IdmapNamespaces idmapNamespaces) {
@@ -68,20 +37,21 @@ final class Injector {
         this.hostProc = hostProc;
         this.controlDevices = controlDevices;
         this.readOnlyLock = readOnlyLock;
-        this.idmapNamespaces = idmapNamespaces;
+        this.ownerMapping = new OwnerMapping(ns, idmapNamespaces);
     }
 
     long inject(LinuxContainerHandle receiver, MountSpec spec) throws IOException, MountRefused {
         GuestPath target = spec.unsafeTarget();
         if (target.isRoot()) throw new MountRefused("target /: cannot mount over the root");
         requireAlive(receiver, "receiver");
-        UserNamespace owner = ownerNamespace(spec.source());
+        UserNamespace owner = OwnerMapping.ownerNamespace(spec.source());
         boolean mapOwners = IdmapPlan.needed(owner, receiver.userNamespace());
         NamespaceSteps.Clone clone = cloneSource(spec.source(), mapOwners);
         Fd tree = clone.tree();
         try {
+            // castd's own /.syscmd and /syscmd are never idmapped (see OwnerMapping)
             if (mapOwners && !controlDevices.get().contains(clone.stat().device())) {
-                tree = mapOwners(tree, clone, spec.source(), owner, receiver);
+                tree = ownerMapping.apply(tree, clone, spec.source(), owner, receiver);
             }
             // Private propagation: the clone must not stay a peer of the source mount, or mounts
             // the receiver makes beneath the share would propagate back to the owner or host.
@@ -101,80 +71,6 @@ final class Injector {
         } finally {
             tree.close();
         }
-    }
-
-    private static UserNamespace ownerNamespace(MountSource source) {
-        if (source instanceof MountSource.GuestFolder guest) return LinuxMountFacade.linux(guest.owner()).userNamespace();
-        return UserNamespace.INITIAL;
-    }
-
-    private static String sourceName(MountSource source) {
-        if (source instanceof MountSource.GuestFolder guest) return guest.unsafePath().value();
-        return ((MountSource.HostPath) source).path().toString();
-    }
-
-    /**
-     * Gives the detached clone the idmapping {@link IdmapPlan} asks for. Returns the tree to go on
-     * with: {@code tree} itself, or (for an already idmapped source) a new clone, in which case
-     * {@code tree} is closed. Runs on a host thread, except the re-clone of an idmapped guest
-     * source, which the kernel allows only from the mount namespace the clone came from (the
-     * owner's). The guest influences only which of its ids its files carry, never the maps
-     * (read from /proc as host root).
-     */
-    private Fd mapOwners(Fd tree, NamespaceSteps.Clone clone, MountSource source, UserNamespace owner,
-                         LinuxContainerHandle receiver) throws IOException, MountRefused {
-        String what = sourceName(source);
-        UserNamespace sourceMount = null;
-        switch (clone.idmap().state()) {
-            case IDMAPPED:
-                try {
-                    sourceMount = new UserNamespace(IdMap.parse(clone.idmap().uidMap()), IdMap.parse(clone.idmap().gidMap()));
-                } catch (IllegalArgumentException e) {
-                    throw new LinuxException("statmount", what, Errno.EINVAL, "unreadable idmapping: " + e.getMessage());
-                }
-                break;
-            case IDMAPPED_MAP_UNKNOWN:
-                throw new MountRefused(alreadyIdmapped(what));
-            default:
-                break;
-        }
-        UserNamespace fileSystem = clone.ownersFileSystem() ? owner : UserNamespace.INITIAL;
-        IdmapPlan plan = IdmapPlan.of(owner, fileSystem, sourceMount, receiver.userNamespace());
-        if (plan instanceof IdmapPlan.Unchanged) return tree;
-        if (plan instanceof IdmapPlan.Refused refused) throw new MountRefused("cannot map owners: " + refused.reason());
-        try (Fd userNamespace = plan instanceof IdmapPlan.Created created
-                ? idmapNamespaces.acquire(created.mapping()) : receiver.userNamespaceFd().dup()) {
-            if (sourceMount != null) {
-                Fd replaced;
-                try {
-                    replaced = source instanceof MountSource.GuestFolder guest
-                            ? ns.inside(LinuxMountFacade.linux(guest.owner()).pidfd(),
-                                    () -> MountApi.cloneWithIdmap(tree, userNamespace))
-                            : MountApi.cloneWithIdmap(tree, userNamespace);
-                } catch (LinuxException e) {
-                    if (e.errno() == Errno.ENOSYS || e.errno() == Errno.EINVAL || e.errno() == Errno.EPERM) {
-                        throw new MountRefused(alreadyIdmapped(what));
-                    }
-                    throw e;
-                } catch (IOException | RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IOException(e);
-                }
-                tree.close();
-                return replaced;
-            }
-            int errno = MountApi.trySetIdmap(tree, userNamespace);
-            if (errno == 0) return tree;
-            if (errno == Errno.EINVAL || errno == Errno.EPERM || errno == Errno.EOPNOTSUPP || errno == Errno.ENOSYS) {
-                throw new MountRefused("cannot map owners: the filesystem of " + what + " does not support idmapped mounts");
-            }
-            throw new LinuxException("mount_setattr", what, errno, Errno.describe(errno));
-        }
-    }
-
-    private static String alreadyIdmapped(String what) {
-        return "cannot map owners: " + what + " is already an idmapped mount and this kernel cannot map it again";
     }
 
     private long attach(LinuxContainerHandle receiver, GuestPath target, Fd tree) throws IOException, MountRefused {

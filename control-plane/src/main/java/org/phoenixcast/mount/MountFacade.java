@@ -24,6 +24,11 @@ public interface MountFacade extends AutoCloseable {
      * the detached tree, resolves the target with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
      * | RESOLVE_NO_SYMLINKS) from the receiver's root fd, creates missing directories with mkdirat
      * beneath held fds, and move_mounts onto the O_PATH target fd from the namespace thread.
+     * When the owner (the host for host paths) and the receiver map ids differently (see
+     * {@link ContainerHandle#userNamespace()}), the clone is an idmapped mount: files show in the
+     * receiver with the owners the owner sees, and the receiver's writes land as the owner's ids;
+     * where the kernel or file system cannot idmap it, the share is refused (MountRefused
+     * "cannot map owners: ..."), never mounted with wrong owners.
      *
      * @return the new mount's id in the receiver's mount namespace
      * @throws MountRefused when the request is unsafe or impossible (reason fit for the guest)
