@@ -67,21 +67,22 @@ final class OwnerMapping {
 
     /**
      * Gives the detached clone the idmapping {@link IdmapPlan} asks for; call it only when
-     * {@link IdmapPlan#needed} and the clone carries its source's idmap (cloned withIdmap). Returns the tree to go on
-     * with: {@code tree} itself, or (for an already idmapped source) a new clone, in which case
-     * {@code tree} is closed. Runs on a host thread, except the re-clone of an idmapped guest
-     * source, which the kernel allows only from the mount namespace the clone came from (the
-     * owner's). The guest influences only which of its ids its files carry, never the maps
-     * (read from /proc as host root).
+     * {@link IdmapPlan#needed} and the clone was made with its source's idmap (withIdmap).
+     * Returns the tree to go on with: {@code tree} itself, or (for an already idmapped source) a
+     * new clone, in which case {@code tree} is closed. Runs on a host thread, except the re-clone
+     * of an idmapped guest source, which the kernel allows only from the mount namespace the
+     * clone came from (the owner's). The guest influences only which of its ids its files carry,
+     * never the maps (read from /proc as host root) nor which namespace castd uses.
      */
-    Fd apply(Fd tree, NamespaceSteps.Clone clone, MountSource source, UserNamespace owner,
-                         LinuxContainerHandle receiver) throws IOException, MountRefused {
+    Fd apply(Fd tree, NamespaceSteps.Clone clone, MountSource source, UserNamespace owner, LinuxContainerHandle receiver)
+            throws IOException, MountRefused {
         String what = sourceName(source);
         UserNamespace sourceMount = null;
         switch (clone.idmap().state()) {
             case IDMAPPED:
                 try {
-                    sourceMount = new UserNamespace(IdMap.parse(clone.idmap().uidMap()), IdMap.parse(clone.idmap().gidMap()));
+                    sourceMount = new UserNamespace(IdMap.parse(clone.idmap().uidMap()),
+                            IdMap.parse(clone.idmap().gidMap()));
                 } catch (IllegalArgumentException e) {
                     throw new LinuxException("statmount", what, Errno.EINVAL, "unreadable idmapping: " + e.getMessage());
                 }
@@ -105,6 +106,7 @@ final class OwnerMapping {
                                     () -> MountApi.cloneWithIdmap(tree, userNamespace))
                             : MountApi.cloneWithIdmap(tree, userNamespace);
                 } catch (LinuxException e) {
+                    if ("setns".equals(e.operation())) throw new MountRefused("owner container exited");
                     if (e.errno() == Errno.ENOSYS || e.errno() == Errno.EINVAL || e.errno() == Errno.EPERM) {
                         throw new MountRefused(alreadyIdmapped(what));
                     }
