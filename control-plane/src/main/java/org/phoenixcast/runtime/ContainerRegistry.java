@@ -124,6 +124,9 @@ public final class ContainerRegistry implements AutoCloseable {
                 started.add(r.name());
                 stopped.remove(r.name());
             } catch (IOException e) {
+                if (e instanceof org.phoenixcast.linux.LinuxException le && le.errno() == org.phoenixcast.linux.Errno.EAGAIN) {
+                    retrySoon = true; // its user namespace has no id maps yet: the runtime is still setting it up
+                }
                 log.debug("container={} not running: {}", r.name(), e.getMessage());
             }
         }
