@@ -1,0 +1,106 @@
+package org.phoenixcast.discovery;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.phoenixcast.linux.Fd;
+import org.phoenixcast.linux.LinuxException;
+import org.phoenixcast.linux.MountApi;
+
+/**
+ * Pidfds on the inits an adapter listed last, polled next to its inotify fd, so that its
+ * awaitChange returns when an init exits even though the runtime's state directory did not
+ * change: runc leaves state.json behind until {@code runc delete}, and an nspawn killed with
+ * SIGKILL leaves its propagate directory behind.
+ *
+ * <p>Thread contract: {@link #follow}, {@link #acquire} and {@link #release} are called by the
+ * discovery loop thread; {@link #close} by any thread. A pidfd is never closed while a poll uses
+ * it: close() during acquire..release leaves the closing to release().
+ */
+public final class InitExitWatch implements AutoCloseable {
+    private record Init(int pid, long startTime) {}
+
+    private final Map<Init, Fd> pidfds = new HashMap<>();
+    private boolean inUse;
+    private boolean closed;
+    private boolean stale;
+
+    /**
+     * Follows exactly these containers' inits: opens pidfds for new ones and closes the others.
+     * If one exited (or its PID was reused) since it was listed, {@link #stale} turns true and
+     * the caller should list again at once instead of waiting.
+     */
+    public synchronized void follow(List<DiscoveredContainer> containers) {
+        if (closed) return;
+        Map<Init, DiscoveredContainer> wanted = new HashMap<>();
+        for (DiscoveredContainer c : containers) wanted.put(new Init(c.pid(), c.startTime().orElse(-1)), c);
+        pidfds.entrySet().removeIf(e -> {
+            if (wanted.containsKey(e.getKey())) return false;
+            e.getValue().close();
+            return true;
+        });
+        stale = false;
+        for (Map.Entry<Init, DiscoveredContainer> w : wanted.entrySet()) {
+            if (pidfds.containsKey(w.getKey())) continue;
+            Optional<Fd> fd = open(w.getKey());
+            if (fd.isPresent()) pidfds.put(w.getKey(), fd.get());
+            else stale = true;
+        }
+    }
+
+    /** Opens a pidfd and confirms that it names the process that was listed, not a reused PID. */
+    private static Optional<Fd> open(Init init) {
+        Fd fd;
+        try {
+            fd = MountApi.pidfdOpen(init.pid());
+        } catch (LinuxException e) {
+            return Optional.empty(); // ESRCH: exited since the listing
+        }
+        try {
+            Optional<ProcessStat> now = ProcessStat.read(init.pid());
+            boolean same = now.isPresent() && now.get().running()
+                    && (init.startTime() < 0 || now.get().startTime() == init.startTime());
+            if (same && MountApi.isAlive(fd)) return Optional.of(fd);
+        } catch (IOException | RuntimeException e) {
+            // unreadable: treat as gone, the next listing decides
+        }
+        fd.close();
+        return Optional.empty();
+    }
+
+    /** True when an init listed last had already exited when {@link #follow} ran. */
+    public synchronized boolean stale() {
+        return stale;
+    }
+
+    /** The pidfds to poll; call {@link #release} after the poll returns. */
+    public synchronized List<Fd> acquire() {
+        if (closed) return List.of();
+        inUse = true;
+        return new ArrayList<>(pidfds.values());
+    }
+
+    public synchronized void release() {
+        inUse = false;
+        if (closed) closeAll();
+    }
+
+    /** How many inits are followed (for tests and logs). */
+    public synchronized int size() {
+        return pidfds.size();
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (!inUse) closeAll();
+    }
+
+    private void closeAll() {
+        pidfds.values().forEach(Fd::close);
+        pidfds.clear();
+    }
+}
