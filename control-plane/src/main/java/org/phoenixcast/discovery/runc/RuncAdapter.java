@@ -166,6 +166,10 @@ public final class RuncAdapter implements RuntimeAdapter {
             file = Kernel.openat(dir, "state.json", Kernel.O_RDONLY | Kernel.O_NOFOLLOW | Kernel.O_NONBLOCK | Kernel.O_NOCTTY, 0);
         } catch (LinuxException e) {
             if (e.errno() == Errno.ENOENT) return Optional.empty();
+            if (e.errno() == Errno.ELOOP) {
+                warnOnce(id, "state.json is a symlink, ignored");
+                return Optional.empty();
+            }
             throw e;
         }
         try (file) {
