@@ -25,7 +25,7 @@ final class NspawnProcesses {
     private static final Path PROC = Path.of("/proc");
 
     /** One systemd-nspawn process of host root in the host's PID namespace. */
-    record Nspawn(int pid, String exe, List<String> argv, String cwd) {}
+    record Nspawn(int pid, int ppid, String exe, List<String> argv, String cwd) {}
 
     /** A container's PID 1 as the host sees it. */
     record Init(int pid, long startTime) {}
@@ -35,7 +35,9 @@ final class NspawnProcesses {
     /**
      * Every process whose executable is a file named systemd-nspawn, that runs as host root and
      * in castd's own PID namespace: a guest's processes live in a child PID namespace, so a copy
-     * of the binary started inside a container does not count.
+     * of the binary started inside a container does not count. nspawn's own forks (while it sets
+     * up a container, a child of nspawn runs nspawn's code with its argv) are left out: only
+     * processes whose parent is not one of them count.
      */
     static List<Nspawn> find() throws IOException {
         String hostPidNamespace = Files.readSymbolicLink(PROC.resolve("self/ns/pid")).toString();
@@ -51,13 +53,17 @@ final class NspawnProcesses {
                     if (!Files.readSymbolicLink(p.resolve("ns/pid")).toString().equals(hostPidNamespace)) continue;
                     List<String> argv = argv(Files.readAllBytes(p.resolve("cmdline")));
                     String cwd = Files.readSymbolicLink(p.resolve("cwd")).toString();
-                    found.add(new Nspawn(Integer.parseInt(name), exe, argv, cwd));
+                    Optional<ProcessStat> stat = ProcessStat.read(Integer.parseInt(name));
+                    if (stat.isEmpty() || !stat.get().running()) continue;
+                    found.add(new Nspawn(Integer.parseInt(name), stat.get().ppid(), exe, argv, cwd));
                 } catch (IOException | RuntimeException e) {
                     // a kernel thread (no exe), or a process that exited while being read
                 }
             }
         }
-        return found;
+        Set<Integer> pids = new java.util.HashSet<>();
+        found.forEach(n -> pids.add(n.pid()));
+        return found.stream().filter(n -> !pids.contains(n.ppid())).toList();
     }
 
     /**
