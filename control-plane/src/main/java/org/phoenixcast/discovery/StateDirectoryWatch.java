@@ -44,7 +44,7 @@ public final class StateDirectoryWatch {
      * when it now watches something it did not watch before: whatever happened there before the
      * watch was unseen, so the caller lists again before it waits.
      */
-    public boolean arm() throws LinuxException {
+    public boolean arm() throws IOException {
         Path at = directory;
         String next = null;
         while (!Files.isDirectory(at)) {
@@ -59,12 +59,7 @@ public final class StateDirectoryWatch {
             return false;
         }
         disarm();
-        Path real;
-        try {
-            real = at.toRealPath();
-        } catch (IOException e) {
-            return true;
-        }
+        Path real = at.toRealPath(); // fails only for an unreadable path: the loop then backs off
         try {
             watched = new Watched(inotify.watch(real, next == null ? mask : ANCESTOR_MASK), at, identity, next);
         } catch (LinuxException e) {

@@ -33,14 +33,17 @@ final class NspawnProcesses {
     private NspawnProcesses() {}
 
     /**
-     * Every process whose executable is a file named systemd-nspawn, that runs as host root and
-     * in castd's own PID namespace: a guest's processes live in a child PID namespace, so a copy
-     * of the binary started inside a container does not count. nspawn's own forks (while it sets
+     * Every process whose executable is a file named systemd-nspawn, that runs as host root, in
+     * castd's own PID namespace and with the host's root directory: a guest's processes live in a
+     * child PID namespace (or, with the host's PID namespace shared, under their own root), so a
+     * copy of the binary started inside a container does not count. A container that shares the
+     * host's PID namespace, root and uid 0 is host-equivalent anyway. nspawn's own forks (while it sets
      * up a container, a child of nspawn runs nspawn's code with its argv) are left out: only
      * processes whose parent is not one of them count.
      */
     static List<Nspawn> find() throws IOException {
         String hostPidNamespace = Files.readSymbolicLink(PROC.resolve("self/ns/pid")).toString();
+        Object hostRoot = Files.readAttributes(Path.of("/"), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
         List<Nspawn> found = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
             for (Path p : entries) {
@@ -51,6 +54,10 @@ final class NspawnProcesses {
                     if (!isNspawnBinary(exe)) continue;
                     if (effectiveUid(Files.readString(p.resolve("status"), StandardCharsets.ISO_8859_1)) != 0) continue;
                     if (!Files.readSymbolicLink(p.resolve("ns/pid")).toString().equals(hostPidNamespace)) continue;
+                    // a container sharing the host's PID namespace (docker --pid=host) still has its own
+                    // root: stat through the magic link, nothing is opened
+                    Object root = Files.readAttributes(p.resolve("root"), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+                    if (!hostRoot.equals(root)) continue;
                     List<String> argv = argv(Files.readAllBytes(p.resolve("cmdline")));
                     String cwd = Files.readSymbolicLink(p.resolve("cwd")).toString();
                     Optional<ProcessStat> stat = ProcessStat.read(Integer.parseInt(name));

@@ -271,7 +271,13 @@ public final class OpenVzAdapter implements RuntimeAdapter {
             }
             if (out.length > MAX_OUTPUT_BYTES) throw new IOException(vzlist + " printed more than " + MAX_OUTPUT_BYTES + " bytes");
             if (p.exitValue() != 0) {
-                String stderr = new String(err.getNow(new byte[0]), StandardCharsets.UTF_8).strip();
+                byte[] errBytes;
+                try {
+                    errBytes = err.get(2, TimeUnit.SECONDS); // EOF once vzlist exited
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    errBytes = new byte[0];
+                }
+                String stderr = new String(errBytes, StandardCharsets.UTF_8).strip();
                 throw new IOException(vzlist + " exited with " + p.exitValue() + ": " + Printable.quote(stderr));
             }
             return Optional.of(new String(out, StandardCharsets.UTF_8));

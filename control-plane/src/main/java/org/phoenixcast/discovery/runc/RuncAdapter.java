@@ -251,7 +251,7 @@ public final class RuncAdapter implements RuntimeAdapter {
      * Watches the root (or its nearest ancestor) and every container directory in it. Returns
      * true when a new watch was added: what happened there before it is unseen, list again.
      */
-    private boolean armWatches() throws LinuxException {
+    private boolean armWatches() throws IOException {
         boolean added = rootWatch.arm();
         Set<String> present = new HashSet<>();
         if (rootWatch.watchesDirectory()) {
