@@ -33,17 +33,26 @@ public final class InitExitWatch implements AutoCloseable {
      * If one exited (or its PID was reused) since it was listed, {@link #stale} turns true and
      * the caller should list again at once instead of waiting.
      */
-    public synchronized void follow(List<DiscoveredContainer> containers) {
+    public void follow(List<DiscoveredContainer> containers) {
+        follow(containers, Map.of());
+    }
+
+    /**
+     * Like {@link #follow(List)}, and also follows other processes whose exit changes the
+     * listing (PID → /proc starttime), such as the runtime's monitor process of each container.
+     */
+    public synchronized void follow(List<DiscoveredContainer> containers, Map<Integer, Long> alsoProcesses) {
         if (closed) return;
-        Map<Init, DiscoveredContainer> wanted = new HashMap<>();
+        Map<Init, Object> wanted = new HashMap<>();
         for (DiscoveredContainer c : containers) wanted.put(new Init(c.pid(), c.startTime().orElse(-1)), c);
+        alsoProcesses.forEach((pid, start) -> wanted.put(new Init(pid, start), pid));
         pidfds.entrySet().removeIf(e -> {
             if (wanted.containsKey(e.getKey())) return false;
             e.getValue().close();
             return true;
         });
         stale = false;
-        for (Map.Entry<Init, DiscoveredContainer> w : wanted.entrySet()) {
+        for (Map.Entry<Init, Object> w : wanted.entrySet()) {
             if (pidfds.containsKey(w.getKey())) continue;
             Optional<Fd> fd = open(w.getKey());
             if (fd.isPresent()) pidfds.put(w.getKey(), fd.get());

@@ -52,14 +52,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An nspawn killed with SIGKILL leaves its propagate directory behind and its container's
  * init running as an orphan: with no nspawn process left to tie a PID to the name, it is no
- * longer reported.
+ * longer reported (measured: it leaves the listing as soon as nspawn's pidfd reports the exit).
  *
  * <p>Events: inotify on {@code propagate/} (or, while it is missing, its nearest existing
- * ancestor), and pidfds on the reported inits (an init's exit wakes at once). nspawn creates the
- * propagate directory a few milliseconds before the container's init runs, and leaves nothing
- * on the host when it does; so while a propagate entry has no running container yet, it is
- * listed again after 10, 20, 40, ... ms (at most 250 ms apart) for up to {@link #STARTING_WINDOW}.
- * Measured: nspawn 252 runs the init ~105 ms after it creates the propagate entry.
+ * ancestor), and pidfds on the reported inits and their nspawn processes (an exit wakes at
+ * once). nspawn creates the propagate directory ~100 ms before the container's init runs, and
+ * leaves nothing on the host when it does; so while a propagate entry has no running container, it is
+ * listed again after 10, 20, 40, ... ms (at most 250 ms apart) for up to {@link #STARTING_WINDOW}
+ * (measured: nspawn 252 execs the init ~105 ms after it creates the propagate entry).
  * That is the only polling, and only while a container is starting (or a stale entry is left).
  */
 public final class NspawnAdapter implements RuntimeAdapter {
@@ -107,6 +107,7 @@ public final class NspawnAdapter implements RuntimeAdapter {
     public List<DiscoveredContainer> list() throws IOException {
         Set<String> machines = machineDirectories();
         List<DiscoveredContainer> running = new ArrayList<>();
+        Map<Integer, Long> monitors = new HashMap<>(); // the nspawn of each reported machine
         Set<String> current = new TreeSet<>(machines); // keys of warnings still worth remembering
         if (!machines.isEmpty()) {
             Map<String, List<NspawnProcesses.Nspawn>> byName = new HashMap<>();
@@ -138,6 +139,7 @@ public final class NspawnAdapter implements RuntimeAdapter {
                 Optional<NspawnProcesses.Init> init = NspawnProcesses.initOf(owners.get(0));
                 if (init.isPresent()) {
                     running.add(new DiscoveredContainer(runtime(), name, init.get().pid(), OptionalLong.of(init.get().startTime())));
+                    monitors.put(owners.get(0).pid(), owners.get(0).startTime());
                 }
             }
         }
@@ -146,7 +148,9 @@ public final class NspawnAdapter implements RuntimeAdapter {
         starting.starting(notRunning);
         warned.keySet().retainAll(current);
         unmatchedSince.keySet().removeIf(pid -> !current.contains("pid:" + pid));
-        exits.follow(running);
+        // nspawn's exit matters too: a SIGKILLed nspawn leaves its init running and its
+        // propagate entry in place, but without nspawn the name no longer maps to a PID
+        exits.follow(running, monitors);
         return running;
     }
 

@@ -25,7 +25,7 @@ final class NspawnProcesses {
     private static final Path PROC = Path.of("/proc");
 
     /** One systemd-nspawn process of host root in the host's PID namespace. */
-    record Nspawn(int pid, int ppid, String exe, List<String> argv, String cwd) {}
+    record Nspawn(int pid, int ppid, long startTime, String exe, List<String> argv, String cwd) {}
 
     /** A container's PID 1 as the host sees it. */
     record Init(int pid, long startTime) {}
@@ -62,7 +62,7 @@ final class NspawnProcesses {
                     String cwd = Files.readSymbolicLink(p.resolve("cwd")).toString();
                     Optional<ProcessStat> stat = ProcessStat.read(Integer.parseInt(name));
                     if (stat.isEmpty() || !stat.get().running()) continue;
-                    found.add(new Nspawn(Integer.parseInt(name), stat.get().ppid(), exe, argv, cwd));
+                    found.add(new Nspawn(Integer.parseInt(name), stat.get().ppid(), stat.get().startTime(), exe, argv, cwd));
                 } catch (IOException | RuntimeException e) {
                     // a kernel thread (no exe), or a process that exited while being read
                 }

@@ -155,7 +155,7 @@ class NspawnAdapterIT {
     private static CompletableFuture<Long> whenReady(Machine m) {
         int pid = Math.toIntExact(m.nspawn().pid());
         return CompletableFuture.supplyAsync(() -> {
-            NspawnProcesses.Nspawn n = new NspawnProcesses.Nspawn(pid, 0, "/usr/bin/systemd-nspawn", List.of(), "/");
+            NspawnProcesses.Nspawn n = new NspawnProcesses.Nspawn(pid, 0, 0, "/usr/bin/systemd-nspawn", List.of(), "/");
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (System.nanoTime() < deadline) {
                 try {
@@ -226,8 +226,11 @@ class NspawnAdapterIT {
         inits.add(init);
 
         CompletableFuture<Long> gone = inBackground(l -> find(l, name).isEmpty());
+        long killed = System.nanoTime();
         m.nspawn().destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL: nspawn cleans nothing up
-        gone.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        long goneAt = gone.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        System.out.printf("nspawn SIGKILLed: its machine left the listing %.1f ms later%n", ms(goneAt - killed));
+        assertThat(ms(goneAt - killed)).as("nspawn's exit is followed by a pidfd").isLessThan(1000);
         assertThat(STATE_DIR.resolve("propagate").resolve(name)).as("left behind").exists();
         assertThat(ProcessHandle.of(init)).as("the container's init survives its nspawn").isPresent();
         // a stale propagate entry makes the adapter re-list briefly, then wait quietly
