@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.phoenixcast.linux.Errno;
 import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.LinuxException;
 import org.phoenixcast.linux.MountApi;
@@ -54,30 +55,35 @@ public final class InitExitWatch implements AutoCloseable {
         stale = false;
         for (Map.Entry<Init, Object> w : wanted.entrySet()) {
             if (pidfds.containsKey(w.getKey())) continue;
-            Optional<Fd> fd = open(w.getKey());
-            if (fd.isPresent()) pidfds.put(w.getKey(), fd.get());
-            else stale = true;
+            Opened o = open(w.getKey());
+            if (o.fd() != null) pidfds.put(w.getKey(), o.fd());
+            else if (o.gone()) stale = true;
+            // else: could not follow it (e.g. out of fds); the safety-net resync covers it
         }
     }
 
+    /** A pidfd, or why there is none: the process is gone (list again) or cannot be followed. */
+    private record Opened(Fd fd, boolean gone) {}
+
     /** Opens a pidfd and confirms that it names the process that was listed, not a reused PID. */
-    private static Optional<Fd> open(Init init) {
+    private static Opened open(Init init) {
         Fd fd;
         try {
             fd = MountApi.pidfdOpen(init.pid());
         } catch (LinuxException e) {
-            return Optional.empty(); // ESRCH: exited since the listing
+            return new Opened(null, e.errno() == Errno.ESRCH); // ESRCH: exited since the listing
         }
         try {
             Optional<ProcessStat> now = ProcessStat.read(init.pid());
             boolean same = now.isPresent() && now.get().running()
                     && (init.startTime() < 0 || now.get().startTime() == init.startTime());
-            if (same && MountApi.isAlive(fd)) return Optional.of(fd);
+            if (same && MountApi.isAlive(fd)) return new Opened(fd, false);
+            fd.close();
+            return new Opened(null, true);
         } catch (IOException | RuntimeException e) {
-            // unreadable: treat as gone, the next listing decides
+            fd.close();
+            return new Opened(null, false);
         }
-        fd.close();
-        return Optional.empty();
     }
 
     /** True when an init listed last had already exited when {@link #follow} ran. */
