@@ -70,21 +70,33 @@ public final class LinuxInotify implements Inotify {
 
     @Override
     public List<Event> awaitEvents(long timeoutMillis) throws LinuxException {
+        return awaitEvents(timeoutMillis, List.of());
+    }
+
+    /**
+     * Like {@link #awaitEvents(long)}, but also returns (possibly with no event) as soon as one
+     * of {@code pidfds} turns readable, that is when its process exited. The pidfds stay the
+     * caller's: they are neither closed nor read here, and must stay open during the call.
+     */
+    public List<Event> awaitEvents(long timeoutMillis, List<Fd> pidfds) throws LinuxException {
         synchronized (lock) {
             if (closed) throw new LinuxException("poll", "inotify", Errno.EBADF, "closed");
             waiting = true;
         }
         try {
-            byte[] fds = new byte[16];
+            int count = 2 + pidfds.size();
+            byte[] fds = new byte[8 * count];
             ByteBuffer p = ByteBuffer.wrap(fds).order(ByteOrder.LITTLE_ENDIAN);
             p.putInt(0, inotify.get()).putShort(4, POLLIN).putInt(8, wakeup.get()).putShort(12, POLLIN);
+            for (int i = 0; i < pidfds.size(); i++) p.putInt(16 + 8 * i, pidfds.get(i).get()).putShort(20 + 8 * i, POLLIN);
             int timeout = (int) Math.max(0, Math.min(Integer.MAX_VALUE, timeoutMillis));
-            int rc = Native.libc().poll(fds, 2, timeout);
+            int rc = Native.libc().poll(fds, count, timeout);
             if (rc < 0) {
                 if (Native.errno() == Errno.EINTR) return List.of();
                 throw Native.failure("poll", "inotify");
             }
             if (rc == 0 || isClosed()) return List.of();
+            if ((p.getShort(6) & POLLIN) == 0) return List.of(); // only a pidfd: its process exited
             return readEvents();
         } finally {
             synchronized (lock) {

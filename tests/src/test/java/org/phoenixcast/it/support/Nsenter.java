@@ -34,7 +34,9 @@ public final class Nsenter {
      */
     public static ExecResult exec(int pid, boolean enterUserNamespace, Duration timeout, String stdin, List<String> command) {
         List<String> argv = new ArrayList<>(List.of("nsenter", "--target", Integer.toString(pid)));
-        if (enterUserNamespace) argv.addAll(List.of("--user", "--preserve-credentials"));
+        // without --preserve-credentials: nsenter then becomes uid/gid 0 of the container's user
+        // namespace; with it, host uid 0 stays unmapped there (65534) and cannot write as root
+        if (enterUserNamespace) argv.add("--user");
         argv.addAll(List.of("--mount", "--uts", "--ipc", "--pid", "--root", "--wd", "--"));
         argv.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(argv);
