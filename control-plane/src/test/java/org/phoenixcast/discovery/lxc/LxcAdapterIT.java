@@ -35,13 +35,13 @@ class LxcAdapterIT {
 
     enum Kind { PRIVILEGED, UNPRIVILEGED }
 
-    private ScratchLxc lxc;
+    private PrivateLxcpath lxc;
     private LxcAdapter adapter;
     private Follower follower;
 
     @BeforeEach
     void scratch() throws IOException {
-        lxc = ScratchLxc.create();
+        lxc = PrivateLxcpath.create();
     }
 
     @AfterEach
