@@ -34,7 +34,10 @@ public final class Nsenter {
      */
     public static ExecResult exec(int pid, boolean enterUserNamespace, Duration timeout, String stdin, List<String> command) {
         List<String> argv = new ArrayList<>(List.of("nsenter", "--target", Integer.toString(pid)));
-        if (enterUserNamespace) argv.addAll(List.of("--user", "--preserve-credentials"));
+        // Without --preserve-credentials nsenter switches to uid/gid 0 of the entered user
+        // namespace (the container's root); with it, host root stays unmapped there (uid 65534)
+        // and cannot even create a file in the guest's /tmp.
+        if (enterUserNamespace) argv.add("--user");
         argv.addAll(List.of("--mount", "--uts", "--ipc", "--pid", "--root", "--wd", "--"));
         argv.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(argv);
