@@ -21,6 +21,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
+import org.phoenixcast.discovery.Discovery;
+import org.phoenixcast.discovery.RuntimeAdapter;
+import org.phoenixcast.discovery.RuntimeAdapters;
 import org.phoenixcast.testing.RequiresRoot;
 
 /**
@@ -90,7 +93,7 @@ class LxcAdapterIT {
         assertThat(adapter.list()).isEmpty();
         assertThat(Path.of("/proc/" + pid)).doesNotExist();
 
-        System.out.printf("LxcAdapterIT %s: start: lxc-start -d took %d ms, awaitChange returned %d ms"
+        System.out.printf("LxcAdapterIT %s: start: lxc-start -d (and init ready) took %d ms, awaitChange returned %d ms"
                 + " and the listing showed it %d ms after lxc-start began; stop: lxc-stop took %d ms, awaitChange returned"
                 + " %d ms and the listing dropped it %d ms after lxc-stop began%n", kind, lxcStartMillis, wokeMillis,
                 listedMillis, lxcStopMillis, stopWokeMillis, goneMillis);
@@ -152,6 +155,33 @@ class LxcAdapterIT {
         System.out.printf("LxcAdapterIT after lxc-monitord quit: lxc-monitor restarted (%d starts), start listed %d ms%n",
                 adapter.monitor().starts(), follower.firstListingAfter(start, "lxcit-late", true));
         assertThat(adapter.monitor().starts()).isEqualTo(2);
+    }
+
+    @Test
+    void castdsDiscoveryLoopIsToldWithinASecond() throws Exception {
+        lxc.define("lxcit-loop", true);
+        lxc.define("other", false);
+        RuntimeConfig config = new RuntimeConfig(List.of("lxc"), Map.of("lxc.lxcpath", lxc.lxcpath().toString()),
+                "lxcit-.*", Duration.ofSeconds(60));
+        List<Long> pokes = new CopyOnWriteArrayList<>();
+        List<RuntimeAdapter> adapters = RuntimeAdapters.create(config);
+        LxcAdapter lxcAdapter = (LxcAdapter) adapters.get(0);
+        try (Discovery discovery = Discovery.start(adapters, config, () -> pokes.add(System.nanoTime()))) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> lxcAdapter.monitor().settledAt().isPresent());
+            lxc.start("other"); // not matched by discover-names
+            long start = System.nanoTime();
+            lxc.start("lxcit-loop");
+            await().atMost(TARGET).pollInterval(Duration.ofMillis(5)).until(() -> !discovery.snapshot().isEmpty());
+            long told = pokes.stream().filter(t -> t - start > 0).findFirst().orElseThrow() - start;
+            assertThat(discovery.snapshot()).extracting(DiscoveredContainer::qualifiedName).containsExactly("lxc:lxcit-loop");
+            assertThat(discovery.snapshot().get(0).pid()).isEqualTo(lxc.pid("lxcit-loop"));
+            long stop = System.nanoTime();
+            lxc.stop("lxcit-loop");
+            await().atMost(TARGET).pollInterval(Duration.ofMillis(5)).until(() -> discovery.snapshot().isEmpty());
+            long toldStop = pokes.stream().filter(t -> t - stop > 0).findFirst().orElseThrow() - stop;
+            System.out.printf("LxcAdapterIT through Discovery: worker poked %d ms after lxc-start began, %d ms after"
+                    + " lxc-stop began%n", TimeUnit.NANOSECONDS.toMillis(told), TimeUnit.NANOSECONDS.toMillis(toldStop));
+        }
     }
 
     @Test

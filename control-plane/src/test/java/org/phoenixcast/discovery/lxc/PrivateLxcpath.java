@@ -1,5 +1,7 @@
 package org.phoenixcast.discovery.lxc;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
@@ -122,10 +125,24 @@ public final class PrivateLxcpath implements AutoCloseable {
         define(name, unprivileged, PrivateLxcpath::minimalRootfs);
     }
 
-    /** lxc-start -d; LXC returns once the container is RUNNING. */
+    /**
+     * lxc-start -d (LXC returns once the container is RUNNING), then waits until init has
+     * installed its SIGTERM handler: a namespace init drops signals it has no handler for, so an
+     * lxc-stop right after the start would otherwise wait its whole timeout.
+     */
     public void start(String name) throws IOException {
         run(true, "lxc-start", "--lxcpath=" + lxcpath, "--name=" + name, "-d",
                 "--logfile=" + lxcpath.resolve(name).resolve("start.log"), "--logpriority=WARN");
+        int pid = pid(name);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2)).until(() -> catchesTerm(pid));
+    }
+
+    /** True once the process has a SIGTERM handler (bit 15 of SigCgt in /proc/PID/status). */
+    static boolean catchesTerm(int pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("SigCgt:")) return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << 14)) != 0;
+        }
+        return false;
     }
 
     /** lxc-stop (SIGTERM to init, 10 s), then lxc-stop -k if that failed. */
