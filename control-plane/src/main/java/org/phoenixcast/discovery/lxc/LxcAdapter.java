@@ -3,7 +3,6 @@ package org.phoenixcast.discovery.lxc;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
@@ -58,6 +57,8 @@ import org.slf4j.LoggerFactory;
  * castd 0.3–2 ms later. lxc-monitor exits when lxc-monitord dies or is told to quit; it is
  * restarted with backoff, and after each start the loop lists again once lxc-monitor has had
  * time to connect. The loop's safety-net resync covers anything lost while it was down.
+ * The child runs under {@code setpriv --pdeathsig KILL}: it dies with the loop thread that
+ * started it, so not even a kill -9 of castd leaves an lxc-monitor behind.
  *
  * <p>Security: names come from castd's own scan of the root-owned lxcpath intersected with
  * lxc-ls; PIDs from lxc-info, which asks the container's monitor (a host process); liveness and
@@ -94,7 +95,7 @@ public final class LxcAdapter implements RuntimeAdapter {
         this.names = config.namePattern();
         this.tools = tools;
         this.monitor = new LxcMonitorStream(() -> tools.find("lxc-monitor")
-                .map(m -> List.of(m.toString(), "--lxcpath=" + lxcpath, "--name=.*")),
+                .map(m -> tools.dyingWithCaller(List.of(m.toString(), "--lxcpath=" + lxcpath, "--name=.*"))),
                 "lxc-monitor --lxcpath=" + lxcpath);
     }
 
@@ -167,9 +168,10 @@ public final class LxcAdapter implements RuntimeAdapter {
         LxcTools.Result r = tools.run(List.of(lxcInfo.toString(), "--lxcpath=" + lxcpath, "--name=" + name,
                 "-s", "-p", "-H"));
         if (r.exitCode() != 0) {
-            // Destroyed or renamed between lxc-ls and lxc-info; the next event lists again.
-            log.debug("runtime=lxc container={} lxc-info exited with status {}: {}", forLog(name), r.exitCode(),
-                    Printable.quote(r.firstErrorLine()));
+            // Rare: a container stopped since lxc-ls still answers STOPPED with status 0; this is
+            // one destroyed in between, or an LXC problem worth one warning.
+            warnOnce(name, "skipped: lxc-info exited with status " + r.exitCode() + ": "
+                    + Printable.quote(r.firstErrorLine()));
             return Optional.empty();
         }
         LxcInfo info;
@@ -183,11 +185,11 @@ public final class LxcAdapter implements RuntimeAdapter {
         int pid = info.pid().getAsInt();
         Optional<NamespaceInit> init = NamespaceInit.read(pid);
         if (init.isEmpty()) {
-            if (Files.exists(Path.of("/proc", Integer.toString(pid)), LinkOption.NOFOLLOW_LINKS)) {
+            if (NamespaceInit.isSomeOtherProcess(pid)) {
                 warnOnce(name, "skipped: lxc-info names PID " + pid
                         + ", which is not PID 1 of a PID namespace below the host's");
             }
-            return Optional.empty();
+            return Optional.empty(); // otherwise init exited since lxc-info answered
         }
         warned.removeIf(key -> key.startsWith(name + "/"));
         return Optional.of(new Known(new DiscoveredContainer(runtime(), name, pid,

@@ -7,10 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -30,6 +33,15 @@ final class LxcTools {
     /** Enough of stderr to explain a failure in one log line. */
     private static final int MAX_STDERR_BYTES = 2000;
     private static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /**
+     * Reads the tools' stdout and stderr. Not the common pool: it has one thread on a 2-core
+     * host, and a drain blocked there would stall everyone else's async work (and ours).
+     */
+    private static final ExecutorService DRAINS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "castd-lxc-output");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final List<Path> directories;
 
@@ -48,6 +60,19 @@ final class LxcTools {
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) return Optional.of(candidate);
         }
         return Optional.empty();
+    }
+
+    /**
+     * {@code argv} run under {@code setpriv --pdeathsig KILL} (util-linux, essential on Debian)
+     * when it is installed: the kernel kills the child when the thread that started it ends, so
+     * a long-running child does not outlive castd even after kill -9.
+     */
+    List<String> dyingWithCaller(List<String> argv) {
+        Optional<Path> setpriv = find("setpriv");
+        if (setpriv.isEmpty()) return argv;
+        List<String> wrapped = new ArrayList<>(List.of(setpriv.get().toString(), "--pdeathsig", "KILL", "--"));
+        wrapped.addAll(argv);
+        return wrapped;
     }
 
     /** A process builder with castd's environment replaced by a fixed PATH and the C locale. */
@@ -110,6 +135,6 @@ final class LxcTools {
             } catch (IOException e) {
                 return new byte[0];
             }
-        });
+        }, DRAINS);
     }
 }

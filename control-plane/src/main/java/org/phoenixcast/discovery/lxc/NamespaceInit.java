@@ -2,7 +2,6 @@ package org.phoenixcast.discovery.lxc;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -21,28 +20,38 @@ import java.util.Optional;
 record NamespaceInit(int pid, long startTime) {
     private static final Path PROC = Path.of("/proc");
 
-    /** The checked init, or empty if the PID is gone or is not a namespace's init. */
-    static Optional<NamespaceInit> read(int pid) throws IOException {
-        String stat;
-        String status;
+    /**
+     * The checked init, or empty if the PID is gone (its /proc files vanish or fail with ESRCH
+     * mid-read), has exited, or is not a namespace's init.
+     */
+    static Optional<NamespaceInit> read(int pid) {
         try {
             // stat first: if the PID is reused between the two reads, castd's starttime check
             // refuses the newcomer, whichever process the NSpid line describes.
-            stat = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("stat"));
-            status = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("status"));
-        } catch (NoSuchFileException e) {
+            String stat = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("stat"));
+            String status = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("status"));
+            if (!isNamespaceInit(status) || !isAlive(stat)) return Optional.empty();
+            return Optional.of(new NamespaceInit(pid, startTime(stat)));
+        } catch (IOException | IllegalArgumentException e) {
             return Optional.empty();
         }
-        if (!isNamespaceInit(status) || !isAlive(stat)) return Optional.empty();
-        return Optional.of(new NamespaceInit(pid, startTime(stat)));
+    }
+
+    /** True if {@code pid} is a live process that is not the init of a PID namespace below the host's. */
+    static boolean isSomeOtherProcess(int pid) {
+        try {
+            return !isNamespaceInit(Files.readString(PROC.resolve(Integer.toString(pid)).resolve("status")));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** True if {@code pid} still names the process this was read from, and it has not exited. */
-    boolean stillRuns() throws IOException {
+    boolean stillRuns() {
         try {
             String stat = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("stat"));
             return isAlive(stat) && startTime(stat) == startTime;
-        } catch (NoSuchFileException e) {
+        } catch (IOException | IllegalArgumentException e) {
             return false;
         }
     }

@@ -99,6 +99,21 @@ class LxcMonitorStreamTest {
     }
 
     @Test
+    void theChildDiesWithTheThreadThatStartedItUnderSetpriv() throws InterruptedException {
+        LxcTools tools = LxcTools.onHost();
+        org.junit.jupiter.api.Assumptions.assumeTrue(tools.find("setpriv").isPresent(), "util-linux setpriv");
+        try (LxcMonitorStream s = new LxcMonitorStream(() -> Optional.of(tools.dyingWithCaller(List.of("/bin/sleep", "60"))),
+                "pdeathsig stream", new long[0])) {
+            // As if castd died with kill -9: no close(), the starting thread is simply gone.
+            Thread starter = new Thread(s::ensureStarted);
+            starter.start();
+            starter.join();
+            long pid = s.childPid().orElseThrow();
+            await().atMost(Duration.ofSeconds(2)).until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
+        }
+    }
+
+    @Test
     void closeEndsTheChildAndWakesTheWaiter() throws InterruptedException {
         LxcMonitorStream s = stream("exec sleep 60");
         s.ensureStarted();
