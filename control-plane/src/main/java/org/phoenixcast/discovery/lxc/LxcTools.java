@@ -66,6 +66,8 @@ final class LxcTools {
      * {@code argv} run under {@code setpriv --pdeathsig KILL} (util-linux, essential on Debian)
      * when it is installed: the kernel kills the child when the thread that started it ends, so
      * a long-running child does not outlive castd even after kill -9.
+     * NOTE: a thread that ends within the ~1 ms before setpriv's prctl() leaves the child running;
+     * castd's starting thread is its long-lived discovery loop.
      */
     List<String> dyingWithCaller(List<String> argv) {
         Optional<Path> setpriv = find("setpriv");

@@ -101,11 +101,17 @@ class LxcMonitorStreamTest {
     @Test
     void theChildDiesWithTheThreadThatStartedItUnderSetpriv() throws InterruptedException {
         LxcTools tools = LxcTools.onHost();
-        org.junit.jupiter.api.Assumptions.assumeTrue(tools.find("setpriv").isPresent(), "util-linux setpriv");
+        assertThat(tools.find("setpriv")).as("util-linux setpriv (essential on Debian)").isPresent();
         try (LxcMonitorStream s = new LxcMonitorStream(() -> Optional.of(tools.dyingWithCaller(List.of("/bin/sleep", "60"))),
                 "pdeathsig stream", new long[0])) {
-            // As if castd died with kill -9: no close(), the starting thread is simply gone.
-            Thread starter = new Thread(s::ensureStarted);
+            // As if castd died with kill -9: no close(), the starting thread is simply gone. It
+            // ends once setpriv has set the signal and exec'd sleep (before, the child would miss it).
+            Thread starter = new Thread(() -> {
+                s.ensureStarted();
+                long child = s.childPid().orElseThrow();
+                await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(child)
+                        .flatMap(h -> h.info().command()).map(c -> c.endsWith("/sleep")).orElse(false));
+            });
             starter.start();
             starter.join();
             long pid = s.childPid().orElseThrow();
