@@ -34,8 +34,9 @@ public final class Nsenter {
      */
     public static ExecResult exec(int pid, boolean enterUserNamespace, Duration timeout, String stdin, List<String> command) {
         List<String> argv = new ArrayList<>(List.of("nsenter", "--target", Integer.toString(pid)));
-        // without --preserve-credentials: nsenter then becomes uid/gid 0 of the container's user
-        // namespace; with it, host uid 0 stays unmapped there (65534) and cannot write as root
+        // Without --preserve-credentials nsenter switches to uid/gid 0 of the entered user
+        // namespace (the container's root); with it, host root stays unmapped there (uid 65534)
+        // and cannot even create a file in the guest's /tmp.
         if (enterUserNamespace) argv.add("--user");
         argv.addAll(List.of("--mount", "--uts", "--ipc", "--pid", "--root", "--wd", "--"));
         argv.addAll(command);
