@@ -1,6 +1,10 @@
 package org.phoenixcast.discovery.docker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.discovery.docker.Wakeups.isNamespaceInit;
+import static org.phoenixcast.discovery.docker.Wakeups.ms;
+import static org.phoenixcast.discovery.docker.Wakeups.settle;
+import static org.phoenixcast.discovery.docker.Wakeups.wakeUp;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,43 +65,10 @@ class DockerAdapterIT {
         containers.clear();
     }
 
-    private static long ms(long nanos) {
-        return TimeUnit.NANOSECONDS.toMillis(nanos);
-    }
-
     private String create(String name) {
         dockerd.create(name, IMAGE);
         containers.add(name);
         return name;
-    }
-
-    /** Opens the event stream and swallows the wake-ups of the open and its replay. */
-    private static void settle(DockerAdapter a) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            long start = System.nanoTime();
-            a.awaitChange(Duration.ofMillis(400));
-            if (System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(350)) return;
-        }
-        throw new AssertionError("the adapter kept waking up for 30 s with nothing happening");
-    }
-
-    /** awaitChange on another thread; completes with the System.nanoTime() of its return. */
-    private static CompletableFuture<Long> wakeUp(DockerAdapter a) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                a.awaitChange(Duration.ofSeconds(30));
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-            return System.nanoTime();
-        });
-    }
-
-    /** True when {@code pid} is PID 1 of its own PID namespace (a container's init, not a shim). */
-    private static boolean isNamespaceInit(int pid) throws IOException {
-        return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
-                .filter(l -> l.startsWith("NSpid:")).findFirst().orElseThrow().trim().endsWith("\t1");
     }
 
     @Test
