@@ -144,7 +144,8 @@ public final class EventFollower implements AutoCloseable {
 
     private void follow() {
         long retry = FIRST_RETRY.toMillis();
-        boolean reportedAbsent = false;
+        boolean absent = false;
+        boolean openFailed = false;
         while (!isClosed()) {
             Stream stream;
             try {
@@ -152,19 +153,20 @@ public final class EventFollower implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 if (isClosed()) break;
                 report("event stream cannot be opened: " + e.getMessage());
+                openFailed = true;
                 retry = backoff(retry);
                 continue;
             }
             if (stream == null) {
-                if (!reportedAbsent) log.info("runtime={} not there (yet); waiting for it quietly", runtime);
-                reportedAbsent = true;
+                if (!absent) log.info("runtime={} not there (yet); waiting for it quietly", runtime);
+                absent = true;
                 retry = backoff(retry);
                 continue;
             }
             if (!adopt(stream)) break;
-            if (reportedAbsent || lastFailure != null) log.info("runtime={} event stream open", runtime);
-            reportedAbsent = false;
-            lastFailure = null;
+            if (absent || openFailed) log.info("runtime={} event stream open", runtime);
+            absent = false;
+            openFailed = false;
             signal();
             long opened = System.nanoTime();
             String end = readAll(stream);
@@ -174,8 +176,14 @@ public final class EventFollower implements AutoCloseable {
             }
             if (isClosed()) break;
             signal();
+            if (System.nanoTime() - opened >= HEALTHY.toNanos()) {
+                // It ran well: back off from the start again, and report this end even if the
+                // previous one read the same. A stream that keeps dying at once (a podman that
+                // cannot read its events) is reported once, then retried every 30 s quietly.
+                retry = FIRST_RETRY.toMillis();
+                lastFailure = null;
+            }
             report("event stream ended: " + end);
-            if (System.nanoTime() - opened >= HEALTHY.toNanos()) retry = FIRST_RETRY.toMillis();
             retry = backoff(retry);
         }
     }

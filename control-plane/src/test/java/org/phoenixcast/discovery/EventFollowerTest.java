@@ -124,6 +124,35 @@ class EventFollowerTest {
     }
 
     @Test
+    void aStreamThatKeepsEndingAtOnceIsReportedOnceAndRetriedWithBackoff() throws Exception {
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(EventFollower.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            CompletableFuture<Void> closer = CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 4; i++) {
+                    try {
+                        source.writers.take().close(); // each stream ends as soon as it opens
+                    } catch (InterruptedException | IOException e) {
+                        return;
+                    }
+                }
+            });
+            follower.awaitChange(Duration.ofMillis(1)); // starts the follower thread
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.opens.get() >= 4);
+            closer.get(5, TimeUnit.SECONDS);
+            assertThat(logged.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .containsExactly("runtime=test event stream ended: end of stream");
+        } finally {
+            logger.detachAppender(logged);
+        }
+    }
+
+    @Test
     void closeWakesAWaiterAndEndsTheStreamAndTheThread() throws Exception {
         follower.awaitChange(LONG);
         source.writers.poll(5, TimeUnit.SECONDS);
