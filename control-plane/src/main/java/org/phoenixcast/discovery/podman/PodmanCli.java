@@ -29,6 +29,7 @@ final class PodmanCli {
     /** stderr is only for the error message; its first 64 KiB say why. */
     private static final int MAX_STDERR = 64 * 1024;
     private static final File DEV_NULL = new File("/dev/null");
+    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
     private final String command;
     private final String root;
@@ -137,8 +138,7 @@ final class PodmanCli {
      * close() kills the process.
      */
     EventFollower.Stream events(long sinceEpochSecond) throws IOException {
-        List<String> argv = argv(List.of("events", "--format", "json", "--filter", "type=container",
-                "--since", Long.toString(sinceEpochSecond)));
+        List<String> argv = eventsArgv(sinceEpochSecond);
         Process p = new ProcessBuilder(argv).redirectInput(DEV_NULL).redirectErrorStream(true).start();
         return new EventFollower.Stream() {
             private final InputStream in = p.getInputStream();
@@ -154,6 +154,19 @@ final class PodmanCli {
                 in.close();
             }
         };
+    }
+
+    /**
+     * The events command line, behind {@code setpriv --pdeathsig KILL} where util-linux has it:
+     * then the child dies with castd even when castd is killed outright (seen here on kernel
+     * 6.18: a SIGKILL of the parent killed it), not only at the next event it fails to write.
+     */
+    List<String> eventsArgv(long sinceEpochSecond) {
+        List<String> argv = new ArrayList<>();
+        if (Files.isExecutable(SETPRIV)) argv.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
+        argv.addAll(argv(List.of("events", "--format", "json", "--filter", "type=container",
+                "--since", Long.toString(sinceEpochSecond))));
+        return argv;
     }
 
     /** Kills podman and anything it started, and reaps it (at most 2 s). */

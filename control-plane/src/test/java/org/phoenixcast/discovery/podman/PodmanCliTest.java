@@ -103,4 +103,12 @@ class PodmanCliTest {
         stream.close();
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     }
+
+    @Test
+    void theEventStreamRunsBehindAParentDeathSignal() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "util-linux setpriv");
+        assertThat(new PodmanCli("podman", "/srv/c", "").eventsArgv(7)).containsExactly("/usr/bin/setpriv",
+                "--pdeathsig", "KILL", "--", "podman", "--root", "/srv/c", "events", "--format", "json", "--filter",
+                "type=container", "--since", "7");
+    }
 }
