@@ -62,7 +62,18 @@ public final class DockerAdapter implements RuntimeAdapter {
     private final Set<String> warned = new HashSet<>();
 
     public DockerAdapter(RuntimeConfig config) {
-        this(Path.of(config.setting("docker.socket")));
+        this(socketPath(config.setting("docker.socket")));
+    }
+
+    /** A path, or DOCKER_HOST's {@code unix:///path} form; a TCP endpoint is refused at start-up. */
+    static Path socketPath(String setting) {
+        String s = setting.trim();
+        if (s.startsWith("unix://")) s = s.substring("unix://".length());
+        if (s.isEmpty() || s.contains("://") || !s.startsWith("/")) {
+            throw new IllegalArgumentException("castd.conf: docker.socket must be the absolute path of dockerd's Unix socket, not '"
+                    + setting + "'");
+        }
+        return Path.of(s);
     }
 
     DockerAdapter(Path socket) {

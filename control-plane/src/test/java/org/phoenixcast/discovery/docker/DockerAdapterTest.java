@@ -123,4 +123,14 @@ class DockerAdapterTest {
             assertThat(adapter.list()).isEmpty();
         }
     }
+
+    @Test
+    void takesAPathOrAUnixUrlAndRefusesAnythingElse() {
+        assertThat(DockerAdapter.socketPath("/run/docker.sock")).isEqualTo(Path.of("/run/docker.sock"));
+        assertThat(DockerAdapter.socketPath("unix:///var/run/docker.sock")).isEqualTo(Path.of("/var/run/docker.sock"));
+        for (String bad : List.of("tcp://127.0.0.1:2375", "docker.sock", "unix://", "ssh://host")) {
+            assertThatThrownBy(() -> DockerAdapter.socketPath(bad)).as(bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("docker.socket");
+        }
+    }
 }
