@@ -16,7 +16,7 @@ import java.util.Set;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
 import org.phoenixcast.discovery.EventFollower;
-import org.phoenixcast.discovery.ProcStartTime;
+import org.phoenixcast.discovery.ProcessStat;
 import org.phoenixcast.discovery.RuntimeAdapter;
 import org.phoenixcast.model.Printable;
 import org.slf4j.Logger;
@@ -105,7 +105,7 @@ public final class DockerAdapter implements RuntimeAdapter {
         for (DockerJson.Listed c : listed) {
             ids.add(c.id());
             Known k = known.get(c.id());
-            if (k == null || ProcStartTime.of(k.pid()).orElse(-1) != k.startTime()) {
+            if (k == null || startTime(k.pid()) != k.startTime()) {
                 k = inspect(c);
                 if (k == null) {
                     known.remove(c.id());
@@ -131,10 +131,15 @@ public final class DockerAdapter implements RuntimeAdapter {
             return null;
         }
         if (!state.running() || state.pid() <= 1) return null;
-        OptionalLong start = ProcStartTime.of(state.pid());
-        if (start.isEmpty()) return null; // exited since dockerd answered
+        long start = startTime(state.pid());
+        if (start < 0) return null; // exited since dockerd answered
         log.debug("runtime=docker container={} init pid {}", c.name(), state.pid());
-        return new Known(state.pid(), start.getAsLong());
+        return new Known(state.pid(), start);
+    }
+
+    /** The starttime of a running process, or -1 when it is gone (or a zombie). */
+    private static long startTime(int pid) throws IOException {
+        return ProcessStat.read(pid).filter(ProcessStat::running).map(ProcessStat::startTime).orElse(-1L);
     }
 
     @Override

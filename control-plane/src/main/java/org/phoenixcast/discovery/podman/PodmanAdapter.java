@@ -11,7 +11,7 @@ import java.util.Set;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
 import org.phoenixcast.discovery.EventFollower;
-import org.phoenixcast.discovery.ProcStartTime;
+import org.phoenixcast.discovery.ProcessStat;
 import org.phoenixcast.discovery.RuntimeAdapter;
 import org.phoenixcast.model.Printable;
 import org.slf4j.Logger;
@@ -74,9 +74,9 @@ public final class PodmanAdapter implements RuntimeAdapter {
         List<PodmanJson.Running> running = PodmanJson.running(cli.run(PS, LIST_TIMEOUT, MAX_LIST_BYTES), this::warnOnce);
         List<DiscoveredContainer> out = new ArrayList<>();
         for (PodmanJson.Running r : running) {
-            OptionalLong start = ProcStartTime.of(r.pid());
-            if (start.isEmpty()) continue; // exited since podman answered; its "died" event follows
-            out.add(new DiscoveredContainer(runtime(), r.name(), r.pid(), start));
+            long start = ProcessStat.read(r.pid()).filter(ProcessStat::running).map(ProcessStat::startTime).orElse(-1L);
+            if (start < 0) continue; // exited since podman answered; its "died" event follows
+            out.add(new DiscoveredContainer(runtime(), r.name(), r.pid(), OptionalLong.of(start)));
         }
         return out;
     }

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.ProcStartTime;
+import org.phoenixcast.discovery.ProcessStat;
 import org.phoenixcast.testing.RequiresRoot;
 
 /**
@@ -95,7 +95,7 @@ class DockerAdapterIT {
 
         List<DiscoveredContainer> listed = adapter.list();
         assertThat(listed).containsExactly(new DiscoveredContainer("docker", name, pid,
-                OptionalLong.of(ProcStartTime.of(pid).orElseThrow())));
+                OptionalLong.of(ProcessStat.read(pid).orElseThrow().startTime())));
         assertThat(isNamespaceInit(pid)).as("PID 1 of the container, not containerd-shim").isTrue();
 
         woke = wakeUp(adapter);
@@ -106,7 +106,7 @@ class DockerAdapterIT {
         System.out.printf("docker stop: command -> awaitChange returned %d ms; docker stop command took %d ms%n",
                 ms(wokeAt - cmd), ms(cmdDone - cmd));
         assertThat(adapter.list()).isEmpty();
-        assertThat(ProcStartTime.of(pid)).isEmpty();
+        assertThat(ProcessStat.read(pid).filter(ProcessStat::running)).isEmpty();
 
         woke = wakeUp(adapter);
         dockerd.dockerOk("start", name);

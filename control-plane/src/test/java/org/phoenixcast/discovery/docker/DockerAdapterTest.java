@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.ProcStartTime;
+import org.phoenixcast.discovery.ProcessStat;
 
 /**
  * The adapter's own logic over a socket that replays recorded dockerd answers: a missing socket,
@@ -100,7 +100,7 @@ class DockerAdapterTest {
         byte[] inspect = inspectWithPid(pid);
         try (ReplaySocket s = new ReplaySocket(socket(), t -> ReplaySocket.Reply.of(t.equals("/containers/json") ? listing : inspect));
                 DockerAdapter adapter = new DockerAdapter(socket())) {
-            long start = ProcStartTime.of(pid).orElseThrow();
+            long start = ProcessStat.read(pid).orElseThrow().startTime();
             List<DiscoveredContainer> first = adapter.list();
             assertThat(first).containsExactly(
                     new DiscoveredContainer("docker", "pc-paused", pid, java.util.OptionalLong.of(start)),

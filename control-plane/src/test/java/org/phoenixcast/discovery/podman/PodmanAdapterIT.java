@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.ProcStartTime;
+import org.phoenixcast.discovery.ProcessStat;
 import org.phoenixcast.discovery.docker.TestHost;
 import org.phoenixcast.testing.RequiresRoot;
 
@@ -99,7 +99,7 @@ class PodmanAdapterIT {
         assertThat(Duration.ofNanos(wokeAt - initStarted)).isLessThan(PROMPT);
 
         assertThat(adapter.list()).containsExactly(new DiscoveredContainer("podman", name, pid,
-                OptionalLong.of(ProcStartTime.of(pid).orElseThrow())));
+                OptionalLong.of(ProcessStat.read(pid).orElseThrow().startTime())));
         assertThat(isNamespaceInit(pid)).as("PID 1 of the container, not conmon").isTrue();
         String id = podman.podmanOk("inspect", "-f", "{{.Id}}", name);
         assertThat(Path.of("/run/runc", id, "state.json"))

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.ProcStartTime;
+import org.phoenixcast.discovery.ProcessStat;
 
 /** The adapter without a real podman: absence, and the PID check on what podman printed. */
 class PodmanAdapterTest {
@@ -41,7 +41,7 @@ class PodmanAdapterTest {
         Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwx------"));
         try (PodmanAdapter adapter = new PodmanAdapter(new PodmanCli(bin.toString(), "", ""))) {
             assertThat(adapter.list()).containsExactly(
-                    new DiscoveredContainer("podman", "web", live, OptionalLong.of(ProcStartTime.of(live).orElseThrow())));
+                    new DiscoveredContainer("podman", "web", live, OptionalLong.of(ProcessStat.read(live).orElseThrow().startTime())));
         }
     }
 }
