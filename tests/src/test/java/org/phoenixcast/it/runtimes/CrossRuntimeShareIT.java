@@ -19,26 +19,33 @@ import org.phoenixcast.it.support.RuntimeFixture;
 import org.phoenixcast.testing.RequiresRoot;
 
 /**
- * One castd following two runtimes at once: an unprivileged LXC container shares with a runc
+ * One castd following three runtimes at once. An unprivileged LXC container shares with a runc
  * container, both named alike, so the qualified names (lxc:NAME, runc:NAME) are what the guests
- * use. The share crosses runtimes and user namespaces: the LXC owner's root files show as root
- * in the privileged runc receiver, and the receiver's writes land as the owner's root.
+ * use; the share crosses runtimes and user namespaces: the LXC owner's root files show as root
+ * in the privileged runc receiver, and the receiver's writes land as the owner's root. And, the
+ * issue's example, an LXC container offers and a Docker container accepts.
  */
-@RequiresRoot(tools = {"lxc-start", "lxc-stop", "lxc-info", "lxc-ls", "lxc-monitor", "runc", "nsenter", "unshare", "umount"})
+@RequiresRoot(tools = {"lxc-start", "lxc-stop", "lxc-info", "lxc-ls", "lxc-monitor", "runc", "dockerd", "containerd",
+        "nsenter", "unshare", "umount"})
 class CrossRuntimeShareIT {
     private static RuntimeFixture lxc;
     private static RuntimeFixture runc;
+    private static RuntimeFixture docker;
     private static CastSession session;
 
     @BeforeAll
     static void start() throws IOException {
         lxc = LxcFixture.unprivileged();
         runc = RuncFixture.privileged();
-        Map<String, String> settings = new HashMap<>(lxc.castdSettings());
-        settings.putAll(runc.castdSettings());
-        settings.put("runtimes", "lxc, runc");
-        settings.put("discover-names", "(?:" + lxc.castdSettings().get("discover-names") + ")|(?:"
-                + runc.castdSettings().get("discover-names") + ")");
+        docker = DockerFixture.start();
+        Map<String, String> settings = new HashMap<>();
+        StringBuilder names = new StringBuilder();
+        for (RuntimeFixture f : List.of(lxc, runc, docker)) {
+            settings.putAll(f.castdSettings());
+            names.append(names.length() == 0 ? "" : "|").append("(?:").append(f.castdSettings().get("discover-names")).append(')');
+        }
+        settings.put("runtimes", "lxc, docker, runc");
+        settings.put("discover-names", names.toString());
         session = CastSession.start(settings);
     }
 
@@ -47,7 +54,7 @@ class CrossRuntimeShareIT {
         try {
             if (session != null) session.close();
         } finally {
-            for (RuntimeFixture f : List.of(lxc, runc)) if (f != null) f.close();
+            for (RuntimeFixture f : java.util.Arrays.asList(lxc, runc, docker)) if (f != null) f.close();
         }
     }
 
@@ -84,6 +91,25 @@ class CrossRuntimeShareIT {
             assertThat(receiver.sh("echo from-runc > /srv/from-lxc/g").succeeded()).isTrue();
             assertThat(owner.sh("cat /srv/x/g; stat -c '%u' /srv/x/g").stdout()).isEqualTo("from-runc\n0\n");
             assertThat(guest(receiver, "showcast").stdout()).contains(":/srv/x /srv/from-lxc rw");
+        }
+    }
+
+    @Test
+    void anLxcContainerOffersAndADockerContainerAccepts() throws IOException {
+        try (RuntimeContainer owner = lxc.create(CastSession.uniqueName("lxo"));
+             RuntimeContainer receiver = docker.create(CastSession.uniqueName("dkr"))) {
+            owner.start();
+            receiver.start();
+            awaitCommands(owner);
+            awaitCommands(receiver);
+            assertThat(owner.sh("mkdir -p /srv/data && echo shared > /srv/data/f").succeeded()).isTrue();
+            ExecResult offered = guest(owner, "cast --ro /srv/data " + receiver.name());
+            assertThat(offered.exitCode()).as(offered.toString()).isZero();
+            ExecResult accepted = guest(receiver, "caston " + owner.name() + ":/srv/data");
+            assertThat(accepted.exitCode()).as(accepted.toString()).isZero();
+            assertThat(receiver.sh("cat /srv/data/f").stdout()).isEqualTo("shared\n");
+            assertThat(receiver.sh("mount -o remount,bind,rw /srv/data").succeeded()).as("ro holds in Docker").isFalse();
+            assertThat(receiver.sh("echo x > /srv/data/g").succeeded()).isFalse();
         }
     }
 }

@@ -7,7 +7,7 @@ import org.phoenixcast.it.support.RuntimeFixture;
 /** Every runtime fixture by a short name, for the discovery benchmark. */
 public final class RuntimeFixtures {
     public static final List<String> NAMES = List.of("lxc", "lxc-unprivileged", "nspawn", "nspawn-U", "runc",
-            "runc-userns");
+            "runc-userns", "podman", "podman-userns", "docker");
 
     private RuntimeFixtures() {}
 
@@ -19,6 +19,9 @@ public final class RuntimeFixtures {
             case "nspawn-U" -> NspawnFixture.withUserNamespace();
             case "runc" -> RuncFixture.privileged();
             case "runc-userns" -> RuncFixture.withUserNamespace();
+            case "podman" -> PodmanFixture.start();
+            case "podman-userns" -> PodmanFixture.startUserNamespaced();
+            case "docker" -> DockerFixture.start();
             default -> throw new IllegalArgumentException("unknown runtime '" + name + "'; known: " + String.join(", ", NAMES));
         };
     }
