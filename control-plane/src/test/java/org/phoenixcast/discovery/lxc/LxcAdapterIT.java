@@ -189,8 +189,9 @@ class LxcAdapterIT {
         adapter = newAdapter();
         adapter.list();
         long child = adapter.monitor().childPid().orElseThrow();
-        assertThat(ProcessHandle.of(child).flatMap(h -> h.info().command())).hasValueSatisfying(
-                c -> assertThat(c).endsWith("lxc-monitor"));
+        // the child is setpriv until it execs lxc-monitor: wait for the exec
+        await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.of(child).flatMap(h -> h.info().command())
+                .map(c -> c.endsWith("lxc-monitor")).orElse(false));
         Thread waiter = new Thread(() -> {
             try {
                 adapter.awaitChange(Duration.ofSeconds(60));
