@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
 import org.phoenixcast.discovery.InitExitWatch;
-import org.phoenixcast.discovery.ProcessStat;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.discovery.RuntimeAdapter;
 import org.phoenixcast.discovery.StartupRetry;
 import org.phoenixcast.discovery.StateDirectoryWatch;

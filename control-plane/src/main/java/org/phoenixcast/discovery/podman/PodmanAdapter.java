@@ -11,7 +11,7 @@ import java.util.Set;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
 import org.phoenixcast.discovery.EventFollower;
-import org.phoenixcast.discovery.ProcessStat;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.discovery.RuntimeAdapter;
 import org.phoenixcast.model.Printable;
 import org.slf4j.Logger;

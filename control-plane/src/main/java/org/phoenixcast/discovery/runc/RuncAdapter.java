@@ -19,7 +19,7 @@ import java.util.TreeSet;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
 import org.phoenixcast.discovery.InitExitWatch;
-import org.phoenixcast.discovery.ProcessStat;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.discovery.RuntimeAdapter;
 import org.phoenixcast.discovery.StateDirectoryWatch;
 import org.phoenixcast.linux.Errno;

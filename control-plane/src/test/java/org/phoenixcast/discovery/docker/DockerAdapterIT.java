@@ -20,7 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.ProcessStat;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.testing.RequiresRoot;
 
 /**

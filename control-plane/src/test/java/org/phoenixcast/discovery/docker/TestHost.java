@@ -138,7 +138,7 @@ public final class TestHost {
      * starttime and /proc/uptime (both since boot; 10 ms ticks, so about ±10 ms).
      */
     public static long startedAtNanoTime(int pid) throws IOException {
-        long ticks = org.phoenixcast.discovery.ProcessStat.read(pid).orElseThrow(() -> new IOException("no process " + pid)).startTime();
+        long ticks = org.phoenixcast.linux.ProcessStat.read(pid).orElseThrow(() -> new IOException("no process " + pid)).startTime();
         long now = System.nanoTime();
         String uptime = Files.readString(Path.of("/proc/uptime")).split(" ")[0];
         long uptimeNanos = new java.math.BigDecimal(uptime).movePointRight(9).longValueExact();

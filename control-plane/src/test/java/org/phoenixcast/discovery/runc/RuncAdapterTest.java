@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.ProcessStat;
+import org.phoenixcast.linux.ProcessStat;
 
 /**
  * The adapter on a runc state directory laid out as runc 1.1.5 lays it out, with the recorded

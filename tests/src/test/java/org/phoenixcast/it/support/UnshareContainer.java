@@ -1,5 +1,6 @@
 package org.phoenixcast.it.support;
 
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.testing.RequiresRoot;
 
 import java.io.BufferedReader;
@@ -287,9 +288,7 @@ public final class UnshareContainer implements AutoCloseable {
 
     static boolean isLive(int pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state != 'Z' && state != 'X';
+            return ProcessStat.read(pid).filter(ProcessStat::running).isPresent();
         } catch (IOException | RuntimeException e) {
             return false;
         }
