@@ -14,6 +14,7 @@ import org.phoenixcast.discovery.docker.TestHost;
 import org.phoenixcast.it.support.BusyboxRootfs;
 import org.phoenixcast.it.support.RuntimeContainer;
 import org.phoenixcast.it.support.RuntimeFixture;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * Docker for the runtime tests: a dockerd of the fixture's own ({@link PrivateDockerd}: own
@@ -44,7 +45,7 @@ public final class DockerFixture implements RuntimeFixture {
             dockerd.close();
             throw e;
         } finally {
-            if (rootfs != null) TestHost.detachAndDelete(rootfs);
+            if (rootfs != null) TestMounts.detachAndDelete(rootfs);
         }
     }
 

@@ -2,6 +2,7 @@ package org.phoenixcast.it.support;
 
 import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.testing.RequiresRoot;
+import org.phoenixcast.testing.TestMounts;
 
 import java.io.BufferedReader;
 import java.io.File;
