@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * second or so of history on open (Docker and Podman both take a {@code since}) to cover the
  * moment between "opened" and "subscribed" inside the runtime.
  *
- * <p>When the source is absent (no socket, no binary) or fails, the thread waits with backoff
- * ({@link #FIRST_RETRY} doubling to {@link #LAST_RETRY}) through {@link Source#awaitSource},
+ * <p>When the source is absent (no socket, no binary) or fails, the thread waits with a
+ * {@link RestartBackoff} ({@link #FIRST_RETRY} doubling to {@link #LAST_RETRY}) through {@link Source#awaitSource},
  * which may return early when the source appears. Absence is logged once at INFO; failures once
  * per distinct message. Nothing here polls the runtime.
  *
@@ -66,6 +66,7 @@ public final class EventFollower implements AutoCloseable {
     private final String runtime;
     private final Source source;
     private final Predicate<String> relevant;
+    private final RestartBackoff backoff = new RestartBackoff(FIRST_RETRY, LAST_RETRY, HEALTHY);
     private final Object lock = new Object();
     private boolean pending;
     private boolean closed;
@@ -143,7 +144,6 @@ public final class EventFollower implements AutoCloseable {
     }
 
     private void follow() {
-        long retry = FIRST_RETRY.toMillis();
         boolean absent = false;
         boolean openFailed = false;
         while (!isClosed()) {
@@ -154,13 +154,13 @@ public final class EventFollower implements AutoCloseable {
                 if (isClosed()) break;
                 report("event stream cannot be opened: " + e.getMessage());
                 openFailed = true;
-                retry = backoff(retry);
+                pause(backoff.delayAfter(0));
                 continue;
             }
             if (stream == null) {
                 if (!absent) log.info("runtime={} not there (yet); waiting for it quietly", runtime);
                 absent = true;
-                retry = backoff(retry);
+                pause(backoff.delayAfter(0));
                 continue;
             }
             if (!adopt(stream)) break;
@@ -176,15 +176,13 @@ public final class EventFollower implements AutoCloseable {
             }
             if (isClosed()) break;
             signal();
-            if (System.nanoTime() - opened >= HEALTHY.toNanos()) {
-                // It ran well: back off from the start again, and report this end even if the
-                // previous one read the same. A stream that keeps dying at once (a podman that
-                // cannot read its events) is reported once, then retried every 30 s quietly.
-                retry = FIRST_RETRY.toMillis();
-                lastFailure = null;
-            }
+            long lived = (System.nanoTime() - opened) / 1_000_000;
+            // It ran well: the backoff starts again, and this end is reported even if the
+            // previous one read the same. A stream that keeps dying at once (a podman that
+            // cannot read its events) is reported once, then retried every 30 s quietly.
+            if (backoff.healthy(lived)) lastFailure = null;
             report("event stream ended: " + end);
-            retry = backoff(retry);
+            pause(backoff.delayAfter(lived));
         }
     }
 
@@ -200,14 +198,13 @@ public final class EventFollower implements AutoCloseable {
         return false;
     }
 
-    /** Waits {@code retry} ms (or until the source appears) and returns the next interval. */
-    private long backoff(long retry) {
+    /** Waits {@code millis} (or until the source appears). */
+    private void pause(long millis) {
         try {
-            source.awaitSource(retry);
+            source.awaitSource(millis);
         } catch (InterruptedException e) {
             // close() interrupts; the loop condition ends the thread
         }
-        return Math.min(retry * 2, LAST_RETRY.toMillis());
     }
 
     /** Reads lines until the end; returns why it ended. */

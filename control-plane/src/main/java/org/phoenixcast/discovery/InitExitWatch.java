@@ -10,6 +10,7 @@ import org.phoenixcast.linux.Errno;
 import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.LinuxException;
 import org.phoenixcast.linux.MountApi;
+import org.phoenixcast.linux.ProcessStat;
 
 /**
  * Pidfds on the inits an adapter listed last, polled next to its inotify fd, so that its

@@ -8,20 +8,22 @@ import java.util.function.Consumer;
  * Cuts a byte stream into newline-terminated UTF-8 lines of at most {@code maxBytes} bytes
  * (a trailing CR is dropped). A longer line is never buffered whole: its bytes are dropped up to
  * the next newline and it is reported once as {@code null}. Blank lines are skipped.
+ * Not thread-safe: one reader thread feeds it.
  */
-final class LineSplitter {
+public final class LineSplitter {
     private final int maxBytes;
     private final Consumer<String> sink;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
     private boolean oversized;
 
-    LineSplitter(int maxBytes, Consumer<String> sink) {
+    public LineSplitter(int maxBytes, Consumer<String> sink) {
         if (maxBytes <= 0) throw new IllegalArgumentException("maxBytes " + maxBytes);
         this.maxBytes = maxBytes;
         this.sink = sink;
     }
 
-    void feed(byte[] buf, int length) {
+    /** Passes on every line that {@code buf[0..length)} completes; keeps the rest for the next call. */
+    public void feed(byte[] buf, int length) {
         int start = 0;
         for (int i = 0; i < length; i++) {
             if (buf[i] != '\n') continue;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 import java.util.Objects;
 import org.phoenixcast.linux.Inotify;
 import org.phoenixcast.linux.LinuxException;
@@ -94,6 +95,13 @@ public final class StateDirectoryWatch {
             return true;
         }
         return watched.isTarget() || event.name().equals(watched.nextComponent);
+    }
+
+    /** {@link #concerns} applied to every event (each may mark the watch for renewal); true if one concerns it. */
+    public boolean concernsAny(List<Inotify.Event> events) {
+        boolean any = false;
+        for (Inotify.Event e : events) any |= concerns(e);
+        return any;
     }
 
     /** Removes the watch (idempotent). */

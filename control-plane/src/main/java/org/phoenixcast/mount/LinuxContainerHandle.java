@@ -7,6 +7,7 @@ import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.Kernel;
 import org.phoenixcast.linux.LinuxException;
 import org.phoenixcast.linux.MountApi;
+import org.phoenixcast.linux.ProcessStat;
 
 /**
  * A container's init pinned by a pidfd. Order matters: pidfd first, then /proc/PID and its
@@ -51,7 +52,8 @@ final class LinuxContainerHandle implements ContainerHandle {
             proc = Kernel.openHost(Path.of("/proc/" + pid), Kernel.O_PATH | Kernel.O_DIRECTORY);
             long startTime;
             try (Fd stat = Kernel.openat(proc, "stat", Kernel.O_RDONLY, 0)) {
-                startTime = parseStartTime(new String(Kernel.readAtMost(stat, 4096), StandardCharsets.UTF_8));
+                startTime = ProcessStat.parse(pid, new String(Kernel.readAtMost(stat, 4096), StandardCharsets.ISO_8859_1))
+                        .startTime();
             }
             // Following the /proc/PID/root magic link from the host is intended: it is the
             // kernel's view of that process's root, whatever the guest did to its file system.
@@ -97,14 +99,6 @@ final class LinuxContainerHandle implements ContainerHandle {
                     "the user namespace has no id maps yet");
         }
         return ns.isInitial() ? UserNamespace.INITIAL : ns;
-    }
-
-    /** Field 22 of /proc/PID/stat; the comm field (2) may contain spaces and ')' so parse after the last ')'. */
-    static long parseStartTime(String stat) {
-        int close = stat.lastIndexOf(')');
-        if (close < 0) throw new IllegalArgumentException("malformed /proc/PID/stat");
-        String[] fields = stat.substring(close + 2).trim().split(" ");
-        return Long.parseLong(fields[22 - 3]);
     }
 
     @Override

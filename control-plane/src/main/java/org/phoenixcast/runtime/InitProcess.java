@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.model.ContainerName;
 
 /**
@@ -54,21 +54,11 @@ final class InitProcess {
 
     /** True while /proc/PID exists and is not a zombie or dead entry waiting to be reaped. */
     static boolean isLive(int pid) {
-        Optional<Character> state = state(pid);
-        return state.isPresent() && state.get() != 'Z' && state.get() != 'X';
-    }
-
-    /** The state letter from /proc/PID/stat (the field after the parenthesised comm). */
-    static Optional<Character> state(int pid) {
-        String stat;
         try {
-            stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"), StandardCharsets.UTF_8);
-        } catch (IOException e) { // NoSuchFileException: gone
-            return Optional.empty();
+            return ProcessStat.read(pid).filter(ProcessStat::running).isPresent();
+        } catch (IOException | IllegalArgumentException e) {
+            return false;
         }
-        int close = stat.lastIndexOf(')');
-        if (close < 0 || close + 2 >= stat.length()) return Optional.empty();
-        return Optional.of(stat.charAt(close + 2));
     }
 
     /** How {@link #signal} asks an init to end. */

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.Inotify;
 import org.phoenixcast.linux.LinuxInotify;
+import org.phoenixcast.linux.ProcessStat;
 
 class InitExitWatchTest {
     private Process child;

@@ -58,10 +58,4 @@ class MountTableTest {
         assertThat(MountTable.parseLine("1 0 0:1 / /r ro,nosuid - tmpfs t rw").readOnly()).isTrue();
         assertThat(MountTable.parseLine("1 0 0:1 / /r rw,nosuid - tmpfs t ro").readOnly()).isFalse();
     }
-
-    @Test
-    void startTimeSurvivesHostileComm() {
-        String stat = "4242 (evil) 1 2 3) S 1 4242 4242 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10";
-        assertThat(LinuxContainerHandle.parseStartTime(stat)).isEqualTo(987654L);
-    }
 }

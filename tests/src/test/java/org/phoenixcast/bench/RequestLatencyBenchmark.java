@@ -11,7 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.phoenixcast.it.support.ExecResult;
-import org.phoenixcast.it.support.TestMounts;
+import org.phoenixcast.testing.TestMounts;
 import org.phoenixcast.it.support.UnshareContainer;
 
 /**

@@ -15,9 +15,10 @@ import java.util.OptionalLong;
 import java.util.Set;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
+import org.phoenixcast.discovery.DistinctWarnings;
 import org.phoenixcast.discovery.EventFollower;
-import org.phoenixcast.discovery.ProcessStat;
 import org.phoenixcast.discovery.RuntimeAdapter;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.model.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,8 +51,6 @@ public final class DockerAdapter implements RuntimeAdapter {
     static final long MAX_LIST_BYTES = 64L << 20;
     /** An inspect document is a few KiB; env and labels of a big image stay far below this. */
     static final long MAX_INSPECT_BYTES = 8L << 20;
-    /** Bounds the set of warnings already given, so a stream of odd entries cannot grow it. */
-    private static final int MAX_REMEMBERED_WARNINGS = 1000;
 
     private record Known(int pid, long startTime) {}
 
@@ -59,7 +58,7 @@ public final class DockerAdapter implements RuntimeAdapter {
     private final SocketWatch socketWatch;
     private final EventFollower events;
     private final Map<String, Known> known = new HashMap<>();
-    private final Set<String> warned = new HashSet<>();
+    private final DistinctWarnings warnings = new DistinctWarnings(log, "docker");
 
     public DockerAdapter(RuntimeConfig config) {
         this(socketPath(config.setting("docker.socket")));
@@ -99,7 +98,7 @@ public final class DockerAdapter implements RuntimeAdapter {
         }
         byte[] body = engine.get("/containers/json", MAX_LIST_BYTES);
         if (body == null) throw new IOException("dockerd answered 404 to GET /containers/json");
-        List<DockerJson.Listed> listed = DockerJson.containers(body, this::warnOnce);
+        List<DockerJson.Listed> listed = DockerJson.containers(body, warnings::warn);
         List<DiscoveredContainer> out = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         for (DockerJson.Listed c : listed) {
@@ -127,7 +126,7 @@ public final class DockerAdapter implements RuntimeAdapter {
         try {
             state = DockerJson.inspect(body);
         } catch (IOException e) {
-            warnOnce("container " + Printable.quote(c.name()) + " skipped: " + e.getMessage());
+            warnings.warn("container " + Printable.quote(c.name()) + " skipped: " + e.getMessage());
             return null;
         }
         if (!state.running() || state.pid() <= 1) return null;
@@ -157,17 +156,9 @@ public final class DockerAdapter implements RuntimeAdapter {
         try {
             return DockerJson.relevantEvent(line);
         } catch (IOException e) {
-            warnOnce("unreadable event skipped: " + HttpResponse.abbreviate(line));
+            warnings.warn("unreadable event skipped: " + HttpResponse.abbreviate(line));
             return false;
         }
-    }
-
-    private void warnOnce(String message) {
-        synchronized (warned) {
-            if (warned.size() >= MAX_REMEMBERED_WARNINGS) warned.clear();
-            if (!warned.add(message)) return;
-        }
-        log.warn("runtime=docker {}", message);
     }
 
     /** The /events stream; absent while the socket is missing or refuses connections. */

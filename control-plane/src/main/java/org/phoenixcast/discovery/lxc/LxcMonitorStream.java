@@ -1,9 +1,7 @@
 package org.phoenixcast.discovery.lxc;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -15,6 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.phoenixcast.discovery.LineSplitter;
+import org.phoenixcast.discovery.RestartBackoff;
 import org.phoenixcast.model.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +36,12 @@ import org.slf4j.LoggerFactory;
  */
 final class LxcMonitorStream implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LxcMonitorStream.class);
+    /** A killed lxc-monitord is replaced at once, so few events are missed. */
+    static final Duration FIRST_RESTART = Duration.ofMillis(100);
+    /** A broken install costs two starts a minute, not a storm; a missing tool is looked for as often. */
+    static final Duration LAST_RESTART = Duration.ofSeconds(30);
+    /** A child that ran this long was healthy: the next restart comes after FIRST_RESTART again. */
+    static final Duration HEALTHY_RUN = Duration.ofSeconds(60);
     /** Re-list points after each start, covering lxc-monitor's connect window (5–90 ms measured, 2-core host). */
     static final long[] SETTLE_MILLIS = {250, 1000};
     /**
@@ -43,7 +49,7 @@ final class LxcMonitorStream implements AutoCloseable {
      * apart; lxc-autostart starts many containers at once) costs a listing each 50 ms, no more.
      */
     static final long MIN_SPACING_MILLIS = 50;
-    /** lxc-monitor's lines hold a name of at most 255 bytes; anything longer is cut for the log. */
+    /** lxc-monitor's lines hold a name of at most 255 bytes; a longer line is dropped (it still wakes). */
     private static final int MAX_LINE_BYTES = 1024;
     private static final Pattern LINE = Pattern.compile("'(.*)' (changed state to|exited with status) \\[(.*)]");
 
@@ -52,7 +58,7 @@ final class LxcMonitorStream implements AutoCloseable {
     private final long[] settleMillis;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
-    private final RestartBackoff backoff = new RestartBackoff();
+    private final RestartBackoff backoff = new RestartBackoff(FIRST_RESTART, LAST_RESTART, HEALTHY_RUN);
     private final ArrayDeque<Long> settlePoints = new ArrayDeque<>();
     private Process process;
     private long startedAt;
@@ -139,7 +145,7 @@ final class LxcMonitorStream implements AutoCloseable {
         if (argv.isEmpty()) {
             if (!missingReported) log.info("runtime=lxc {}: not installed; waiting for it", description);
             missingReported = true;
-            nextStartAt = now + TimeUnit.MILLISECONDS.toNanos(RestartBackoff.MAX_MILLIS);
+            nextStartAt = now + LAST_RESTART.toNanos();
             return;
         }
         Process p;
@@ -167,26 +173,20 @@ final class LxcMonitorStream implements AutoCloseable {
 
     /** The reader thread: every line pokes the waiter; the end of output schedules a restart. */
     private void pump(Process p) {
-        String lastLine = "";
+        String[] last = {""};
+        LineSplitter lines = new LineSplitter(MAX_LINE_BYTES, line -> {
+            last[0] = line == null ? "(a line of over " + MAX_LINE_BYTES + " bytes)" : line;
+            if (log.isDebugEnabled()) log.debug("runtime=lxc {}", describe(last[0]));
+            poke();
+        });
         try (InputStream in = p.getInputStream()) {
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
             byte[] buf = new byte[4096];
             int n;
-            while ((n = in.read(buf)) >= 0) {
-                for (int i = 0; i < n; i++) {
-                    if (buf[i] != '\n') {
-                        if (line.size() < MAX_LINE_BYTES) line.write(buf[i]);
-                        continue;
-                    }
-                    lastLine = line.toString(StandardCharsets.UTF_8);
-                    line.reset();
-                    if (log.isDebugEnabled()) log.debug("runtime=lxc {}", describe(lastLine));
-                    poke();
-                }
-            }
+            while ((n = in.read(buf)) >= 0) lines.feed(buf, n);
         } catch (IOException e) {
-            lastLine = "read failed: " + e.getMessage();
+            last[0] = "read failed: " + e.getMessage();
         }
+        String lastLine = last[0];
         int status = -1;
         try {
             if (p.waitFor(1, TimeUnit.SECONDS)) status = p.exitValue();
@@ -215,7 +215,7 @@ final class LxcMonitorStream implements AutoCloseable {
             if (closed) return;
             long now = System.nanoTime();
             long lived = TimeUnit.NANOSECONDS.toMillis(now - startedAt);
-            if (lived >= RestartBackoff.HEALTHY_MILLIS) lastProblem = null;
+            if (backoff.healthy(lived)) lastProblem = null;
             long delay = backoff.delayAfter(lived);
             nextStartAt = now + TimeUnit.MILLISECONDS.toNanos(delay);
             settlePoints.clear();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.phoenixcast.linux.ProcessStat;
 
 /**
  * A PID that LXC reported as a container's init, checked against the host kernel's /proc: it
@@ -28,10 +29,11 @@ record NamespaceInit(int pid, long startTime) {
         try {
             // stat first: if the PID is reused between the two reads, castd's starttime check
             // refuses the newcomer, whichever process the NSpid line describes.
-            String stat = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("stat"));
+            Optional<ProcessStat> stat = ProcessStat.read(pid);
+            if (stat.isEmpty()) return Optional.empty();
             String status = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("status"));
-            if (!isNamespaceInit(status) || !isAlive(stat)) return Optional.empty();
-            return Optional.of(new NamespaceInit(pid, startTime(stat)));
+            if (!isNamespaceInit(status) || !stat.get().running()) return Optional.empty();
+            return Optional.of(new NamespaceInit(pid, stat.get().startTime()));
         } catch (IOException | IllegalArgumentException e) {
             return Optional.empty();
         }
@@ -49,30 +51,10 @@ record NamespaceInit(int pid, long startTime) {
     /** True if {@code pid} still names the process this was read from, and it has not exited. */
     boolean stillRuns() {
         try {
-            String stat = Files.readString(PROC.resolve(Integer.toString(pid)).resolve("stat"));
-            return isAlive(stat) && startTime(stat) == startTime;
+            return ProcessStat.read(pid).filter(s -> s.running() && s.startTime() == startTime).isPresent();
         } catch (IOException | IllegalArgumentException e) {
             return false;
         }
-    }
-
-    /** False for a zombie ('Z') or dead ('X') process: an init that exited but is not reaped yet. */
-    static boolean isAlive(String stat) {
-        String[] fields = afterComm(stat);
-        return !fields[0].equals("Z") && !fields[0].equals("X");
-    }
-
-    private static String[] afterComm(String stat) {
-        int close = stat.lastIndexOf(')');
-        if (close < 0 || close + 2 > stat.length()) throw new IllegalArgumentException("malformed /proc/PID/stat");
-        String[] fields = stat.substring(close + 2).strip().split(" ");
-        if (fields.length < 20) throw new IllegalArgumentException("malformed /proc/PID/stat: " + fields.length + " fields");
-        return fields;
-    }
-
-    /** Field 22 of /proc/PID/stat; comm (field 2) may hold spaces and ')', so count after the last ')'. */
-    static long startTime(String stat) {
-        return Long.parseLong(afterComm(stat)[22 - 3]);
     }
 
     /**

@@ -18,14 +18,11 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.InitExitWatch;
 import org.phoenixcast.discovery.RuntimeAdapter;
 import org.phoenixcast.discovery.StartupRetry;
+import org.phoenixcast.discovery.StateChangeWait;
 import org.phoenixcast.discovery.StateDirectoryWatch;
-import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.Inotify;
-import org.phoenixcast.linux.LinuxException;
-import org.phoenixcast.linux.LinuxInotify;
 import org.phoenixcast.model.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,9 +71,8 @@ public final class NspawnAdapter implements RuntimeAdapter {
 
     private final Path stateDir;
     private final Path propagate;
-    private final LinuxInotify inotify;
+    private final StateChangeWait changes = new StateChangeWait("nspawn");
     private final StateDirectoryWatch watch;
-    private final InitExitWatch exits = new InitExitWatch();
     private final StartupRetry starting = new StartupRetry(STARTING_WINDOW, FIRST_RETRY_MILLIS, MAX_RETRY_MILLIS);
     private final Map<String, String> warned = new HashMap<>();
     /** nspawn PID → when its machine name was first seen without a propagate entry (nanoTime). */
@@ -90,12 +86,7 @@ public final class NspawnAdapter implements RuntimeAdapter {
     NspawnAdapter(Path stateDir) {
         this.stateDir = stateDir.toAbsolutePath().normalize();
         this.propagate = this.stateDir.resolve("propagate");
-        try {
-            this.inotify = LinuxInotify.create();
-        } catch (LinuxException e) {
-            throw new IllegalStateException("runtime=nspawn cannot create an inotify instance: " + e.getMessage(), e);
-        }
-        this.watch = new StateDirectoryWatch(inotify, propagate, PROPAGATE_MASK);
+        this.watch = new StateDirectoryWatch(changes.inotify(), propagate, PROPAGATE_MASK);
     }
 
     @Override
@@ -150,7 +141,7 @@ public final class NspawnAdapter implements RuntimeAdapter {
         unmatchedSince.keySet().removeIf(pid -> !current.contains("pid:" + pid));
         // nspawn's exit matters too: a SIGKILLed nspawn leaves its init running and its
         // propagate entry in place, but without nspawn the name no longer maps to a PID
-        exits.follow(running, monitors);
+        changes.exits().follow(running, monitors);
         return running;
     }
 
@@ -177,30 +168,8 @@ public final class NspawnAdapter implements RuntimeAdapter {
         long deadline = System.nanoTime() + timeout.toNanos();
         long retry = starting.nextWaitMillis();
         if (retry >= 0) deadline = Math.min(deadline, System.nanoTime() + retry * 1_000_000);
-        try {
-            if (watch.arm() || exits.stale()) return; // unseen changes possible: list again
-            while (!closed) {
-                long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-                if (left == 0) return;
-                List<Inotify.Event> events;
-                List<Fd> pidfds = exits.acquire();
-                try {
-                    events = inotify.awaitEvents(left, pidfds);
-                } finally {
-                    exits.release();
-                }
-                if (Thread.interrupted()) throw new InterruptedException();
-                if (events.isEmpty()) return; // timeout, retry or an init exited
-                boolean relevant = false;
-                for (Inotify.Event e : events) relevant |= watch.concerns(e);
-                if (relevant) {
-                    starting.eventSeen(); // a new start: retry from the shortest wait
-                    return;
-                }
-            }
-        } catch (LinuxException e) {
-            if (closed) return;
-            throw e;
+        if (changes.await(deadline, watch::arm, watch::concernsAny)) {
+            starting.eventSeen(); // a new start: retry from the shortest wait
         }
     }
 
@@ -213,7 +182,6 @@ public final class NspawnAdapter implements RuntimeAdapter {
     public void close() {
         if (closed) return;
         closed = true;
-        inotify.close();
-        exits.close();
+        changes.close();
     }
 }

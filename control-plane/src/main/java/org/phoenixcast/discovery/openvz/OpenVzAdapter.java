@@ -19,17 +19,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.InitExitWatch;
-import org.phoenixcast.discovery.ProcessStat;
 import org.phoenixcast.discovery.RuntimeAdapter;
 import org.phoenixcast.discovery.StartupRetry;
+import org.phoenixcast.discovery.StateChangeWait;
 import org.phoenixcast.discovery.StateDirectoryWatch;
 import org.phoenixcast.linux.Errno;
 import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.Inotify;
 import org.phoenixcast.linux.Kernel;
 import org.phoenixcast.linux.LinuxException;
-import org.phoenixcast.linux.LinuxInotify;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.linux.Stat;
 import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.model.Printable;
@@ -80,9 +79,8 @@ public final class OpenVzAdapter implements RuntimeAdapter {
     private final String vzlist;
     private final Path runDir;
     private final InitProbe probe;
-    private final LinuxInotify inotify;
+    private final StateChangeWait changes = new StateChangeWait("openvz");
     private final StateDirectoryWatch watch;
-    private final InitExitWatch exits = new InitExitWatch();
     private final StartupRetry starting = new StartupRetry(Duration.ofSeconds(120), 10, 1000);
     private final Map<String, String> warned = new HashMap<>();
     private volatile Process child;
@@ -97,12 +95,7 @@ public final class OpenVzAdapter implements RuntimeAdapter {
         this.vzlist = vzlist;
         this.runDir = runDir;
         this.probe = probe;
-        try {
-            this.inotify = LinuxInotify.create();
-        } catch (LinuxException e) {
-            throw new IllegalStateException("runtime=openvz cannot create an inotify instance: " + e.getMessage(), e);
-        }
-        this.watch = new StateDirectoryWatch(inotify, runDir, RUN_DIR_MASK);
+        this.watch = new StateDirectoryWatch(changes.inotify(), runDir, RUN_DIR_MASK);
     }
 
     @Override
@@ -136,7 +129,7 @@ public final class OpenVzAdapter implements RuntimeAdapter {
         Set<String> notRunning = new HashSet<>(pidFileCtids());
         notRunning.removeAll(runningCtids);
         starting.starting(notRunning);
-        exits.follow(running);
+        changes.exits().follow(running);
         return running;
     }
 
@@ -308,31 +301,7 @@ public final class OpenVzAdapter implements RuntimeAdapter {
         long deadline = System.nanoTime() + timeout.toNanos();
         long retry = starting.nextWaitMillis();
         if (retry >= 0) deadline = Math.min(deadline, System.nanoTime() + retry * 1_000_000);
-        try {
-            if (watch.arm() || exits.stale()) return;
-            while (!closed) {
-                long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-                if (left == 0) return;
-                List<Inotify.Event> events;
-                List<Fd> pidfds = exits.acquire();
-                try {
-                    events = inotify.awaitEvents(left, pidfds);
-                } finally {
-                    exits.release();
-                }
-                if (Thread.interrupted()) throw new InterruptedException();
-                if (events.isEmpty()) return;
-                boolean relevant = false;
-                for (Inotify.Event e : events) relevant |= watch.concerns(e);
-                if (relevant) {
-                    starting.eventSeen();
-                    return;
-                }
-            }
-        } catch (LinuxException e) {
-            if (closed) return;
-            throw e;
-        }
+        if (changes.await(deadline, watch::arm, watch::concernsAny)) starting.eventSeen();
     }
 
     @Override
@@ -341,7 +310,6 @@ public final class OpenVzAdapter implements RuntimeAdapter {
         closed = true;
         Process p = child;
         if (p != null) p.destroyForcibly();
-        inotify.close();
-        exits.close();
+        changes.close();
     }
 }

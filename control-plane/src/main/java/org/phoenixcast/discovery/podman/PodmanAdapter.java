@@ -4,15 +4,14 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.Set;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
+import org.phoenixcast.discovery.DistinctWarnings;
 import org.phoenixcast.discovery.EventFollower;
-import org.phoenixcast.discovery.ProcessStat;
 import org.phoenixcast.discovery.RuntimeAdapter;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.model.Printable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,13 +45,12 @@ public final class PodmanAdapter implements RuntimeAdapter {
     static final Duration LIST_TIMEOUT = Duration.ofSeconds(30);
     /** ~1 KiB per container in podman ps: room for 10,000 containers with labels. */
     static final int MAX_LIST_BYTES = 64 << 20;
-    private static final int MAX_REMEMBERED_WARNINGS = 1000;
     private static final List<String> PS = List.of("ps", "--filter", "status=running", "--filter", "status=paused",
             "--format", "json");
 
     private final PodmanCli cli;
     private final EventFollower events;
-    private final Set<String> warned = new HashSet<>();
+    private final DistinctWarnings warnings = new DistinctWarnings(log, "podman");
 
     public PodmanAdapter(RuntimeConfig config) {
         this(PodmanCli.of(config));
@@ -71,7 +69,7 @@ public final class PodmanAdapter implements RuntimeAdapter {
     @Override
     public List<DiscoveredContainer> list() throws IOException {
         if (!cli.available()) return List.of();
-        List<PodmanJson.Running> running = PodmanJson.running(cli.run(PS, LIST_TIMEOUT, MAX_LIST_BYTES), this::warnOnce);
+        List<PodmanJson.Running> running = PodmanJson.running(cli.run(PS, LIST_TIMEOUT, MAX_LIST_BYTES), warnings::warn);
         List<DiscoveredContainer> out = new ArrayList<>();
         for (PodmanJson.Running r : running) {
             long start = ProcessStat.read(r.pid()).filter(ProcessStat::running).map(ProcessStat::startTime).orElse(-1L);
@@ -96,17 +94,9 @@ public final class PodmanAdapter implements RuntimeAdapter {
         try {
             return PodmanJson.relevantEvent(line);
         } catch (IOException e) {
-            warnOnce("podman events: " + Printable.quote(line));
+            warnings.warn("podman events: " + Printable.quote(line));
             return false;
         }
-    }
-
-    private void warnOnce(String message) {
-        synchronized (warned) {
-            if (warned.size() >= MAX_REMEMBERED_WARNINGS) warned.clear();
-            if (!warned.add(message)) return;
-        }
-        log.warn("runtime=podman {}", message);
     }
 
     /** The {@code podman events} child; absent while the binary or the configured storage is missing. */

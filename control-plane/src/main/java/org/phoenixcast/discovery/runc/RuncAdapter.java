@@ -18,16 +18,15 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.InitExitWatch;
-import org.phoenixcast.discovery.ProcessStat;
 import org.phoenixcast.discovery.RuntimeAdapter;
+import org.phoenixcast.discovery.StateChangeWait;
 import org.phoenixcast.discovery.StateDirectoryWatch;
 import org.phoenixcast.linux.Errno;
 import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.Inotify;
 import org.phoenixcast.linux.Kernel;
 import org.phoenixcast.linux.LinuxException;
-import org.phoenixcast.linux.LinuxInotify;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.linux.Stat;
 import org.phoenixcast.model.Printable;
 import org.slf4j.Logger;
@@ -65,11 +64,10 @@ public final class RuncAdapter implements RuntimeAdapter {
     private record Watched(int wd, Object identity) {}
 
     private final Path root;
-    private final LinuxInotify inotify;
+    private final StateChangeWait changes = new StateChangeWait("runc");
     private final StateDirectoryWatch rootWatch;
     private final Map<String, Watched> containerWatches = new HashMap<>();
     private final Set<String> staleWatches = new HashSet<>();
-    private final InitExitWatch exits = new InitExitWatch();
     private final Map<String, String> warned = new HashMap<>();
     private volatile boolean closed;
 
@@ -79,12 +77,7 @@ public final class RuncAdapter implements RuntimeAdapter {
 
     RuncAdapter(Path root) {
         this.root = root.toAbsolutePath().normalize();
-        try {
-            this.inotify = LinuxInotify.create();
-        } catch (LinuxException e) {
-            throw new IllegalStateException("runtime=runc cannot create an inotify instance: " + e.getMessage(), e);
-        }
-        this.rootWatch = new StateDirectoryWatch(inotify, this.root, ROOT_MASK);
+        this.rootWatch = new StateDirectoryWatch(changes.inotify(), this.root, ROOT_MASK);
     }
 
     @Override
@@ -111,7 +104,7 @@ public final class RuncAdapter implements RuntimeAdapter {
             // no root yet: runc has not run a container since boot
         }
         warned.keySet().retainAll(seen);
-        exits.follow(running);
+        changes.exits().follow(running);
         return running;
     }
 
@@ -205,26 +198,7 @@ public final class RuncAdapter implements RuntimeAdapter {
     @Override
     public void awaitChange(Duration timeout) throws IOException, InterruptedException {
         if (closed) return;
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try {
-            if (armWatches() || exits.stale()) return; // something may have happened unseen: list again
-            while (!closed) {
-                long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-                if (left == 0) return;
-                List<Inotify.Event> events;
-                List<Fd> pidfds = exits.acquire();
-                try {
-                    events = inotify.awaitEvents(left, pidfds);
-                } finally {
-                    exits.release();
-                }
-                if (Thread.interrupted()) throw new InterruptedException();
-                if (events.isEmpty() || relevant(events)) return; // timeout, an init exited, or a change
-            }
-        } catch (LinuxException e) {
-            if (closed) return;
-            throw e;
-        }
+        changes.await(System.nanoTime() + timeout.toNanos(), this::armWatches, this::relevant);
     }
 
     /** True when one of the events may change the listing; notes watches that went away. */
@@ -264,7 +238,7 @@ public final class RuncAdapter implements RuntimeAdapter {
         for (String id : new ArrayList<>(containerWatches.keySet())) {
             Watched w = containerWatches.get(id);
             if (!present.contains(id) || staleWatches.contains(id) || !w.identity().equals(identity(root.resolve(id)))) {
-                inotify.unwatch(w.wd()); // EINVAL for a watch the kernel already dropped: harmless
+                changes.inotify().unwatch(w.wd()); // EINVAL for a watch the kernel already dropped: harmless
                 containerWatches.remove(id);
             }
         }
@@ -275,7 +249,7 @@ public final class RuncAdapter implements RuntimeAdapter {
             Object identity = identity(dir);
             if (identity == null) continue; // not a directory (symlinks are not followed)
             try {
-                containerWatches.put(id, new Watched(inotify.watch(dir, CONTAINER_MASK), identity));
+                containerWatches.put(id, new Watched(changes.inotify().watch(dir, CONTAINER_MASK), identity));
                 added = true;
             } catch (LinuxException e) {
                 if (e.errno() != Errno.ENOENT && e.errno() != Errno.ENOTDIR) throw e;
@@ -304,7 +278,6 @@ public final class RuncAdapter implements RuntimeAdapter {
     public void close() {
         if (closed) return;
         closed = true;
-        inotify.close();
-        exits.close();
+        changes.close();
     }
 }

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.ProcessStat;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.testing.RequiresRoot;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * The Docker adapter against a real dockerd of the test's own ({@link PrivateDockerd}, busybox
@@ -47,7 +48,7 @@ class DockerAdapterIT {
         try {
             dockerd.importImage(TestHost.busyboxRootfs(rootfs.resolve("root"), 0), IMAGE);
         } finally {
-            TestHost.detachAndDelete(rootfs);
+            TestMounts.detachAndDelete(rootfs);
         }
         System.out.printf("docker: private dockerd ready in %d ms, image imported in %d ms%n",
                 ms(t1 - t0), ms(System.nanoTime() - t1));

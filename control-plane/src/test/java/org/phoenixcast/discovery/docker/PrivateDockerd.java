@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * A dockerd of the test's own, for DockerAdapterIT and the tests module's DockerFixture:
@@ -202,7 +203,7 @@ public final class PrivateDockerd implements AutoCloseable {
         } finally {
             stopDaemon();
             try {
-                TestHost.detachAndDelete(dir);
+                TestMounts.detachAndDelete(dir);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot clean up " + dir, e);
             } finally {

@@ -6,23 +6,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.phoenixcast.mount.MountInfo;
-import org.phoenixcast.mount.MountTable;
 
 /**
  * Host-side helpers for the Docker and Podman test daemons (control-plane ITs and the tests
@@ -138,7 +131,7 @@ public final class TestHost {
      * starttime and /proc/uptime (both since boot; 10 ms ticks, so about ±10 ms).
      */
     public static long startedAtNanoTime(int pid) throws IOException {
-        long ticks = org.phoenixcast.discovery.ProcessStat.read(pid).orElseThrow(() -> new IOException("no process " + pid)).startTime();
+        long ticks = org.phoenixcast.linux.ProcessStat.read(pid).orElseThrow(() -> new IOException("no process " + pid)).startTime();
         long now = System.nanoTime();
         String uptime = Files.readString(Path.of("/proc/uptime")).split(" ")[0];
         long uptimeNanos = new java.math.BigDecimal(uptime).movePointRight(9).longValueExact();
@@ -149,52 +142,5 @@ public final class TestHost {
     private static long clockTicksPerSecond() {
         String out = run(Duration.ofSeconds(10), "getconf", "CLK_TCK").stdout().strip();
         return out.isEmpty() ? 100 : Long.parseLong(out);
-    }
-
-    /** Mount points of this process's mount table at or beneath {@code dir}. */
-    public static List<Path> mountsBeneath(Path dir) throws IOException {
-        Path real = dir.toRealPath();
-        List<Path> found = new ArrayList<>();
-        for (MountInfo m : MountTable.parse(Files.readAllBytes(Path.of("/proc/self/mountinfo")))) {
-            Path mp = Path.of(m.mountPoint());
-            if (mp.startsWith(real)) found.add(mp);
-        }
-        return found;
-    }
-
-    /**
-     * Lazily unmounts everything beneath {@code dir} (deepest first), then deletes the tree
-     * without following symlinks or crossing into another file system. Fails if anything stays.
-     */
-    public static void detachAndDelete(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
-        List<Path> mounts = mountsBeneath(dir);
-        mounts.sort(Comparator.comparingInt(Path::getNameCount).reversed());
-        for (Path m : mounts) run(Duration.ofSeconds(30), "umount", "--lazy", m.toString());
-        List<Path> left = mountsBeneath(dir);
-        if (!left.isEmpty()) throw new IOException("still mounted beneath " + dir + ": " + left);
-        Object device = Files.getAttribute(dir, "unix:dev", LinkOption.NOFOLLOW_LINKS);
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
-                if (!device.equals(Files.getAttribute(d, "unix:dev", LinkOption.NOFOLLOW_LINKS))) {
-                    throw new IOException("refusing to delete across a file system boundary at " + d);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException failure) throws IOException {
-                if (failure != null) throw failure;
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

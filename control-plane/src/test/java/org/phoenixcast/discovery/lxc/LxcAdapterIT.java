@@ -24,6 +24,7 @@ import org.phoenixcast.discovery.DiscoveredContainer;
 import org.phoenixcast.discovery.Discovery;
 import org.phoenixcast.discovery.RuntimeAdapter;
 import org.phoenixcast.discovery.RuntimeAdapters;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.testing.RequiresRoot;
 
 /**
@@ -77,7 +78,7 @@ class LxcAdapterIT {
         int pid = lxc.pid("lxcit-web");
         assertThat(found.runtime()).isEqualTo("lxc");
         assertThat(found.pid()).isEqualTo(pid);
-        assertThat(found.startTime()).hasValue(NamespaceInit.startTime(Files.readString(Path.of("/proc/" + pid + "/stat"))));
+        assertThat(found.startTime()).hasValue(ProcessStat.read(pid).orElseThrow().startTime());
         assertThat(NamespaceInit.isNamespaceInit(Files.readString(Path.of("/proc/" + pid + "/status")))).isTrue();
         String uidMap = Files.readString(Path.of("/proc/" + pid + "/uid_map")).strip();
         if (kind == Kind.UNPRIVILEGED) assertThat(uidMap).matches("0\\s+100000\\s+65536");

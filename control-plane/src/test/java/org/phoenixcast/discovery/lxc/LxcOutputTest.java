@@ -109,25 +109,6 @@ class LxcOutputTest {
     }
 
     @Test
-    void readsStartTimeAfterTheLastParenthesis() {
-        assertThat(NamespaceInit.startTime(Recorded.text("proc-stat-init-privileged.txt"))).isEqualTo(1179711L);
-        assertThat(NamespaceInit.startTime(Recorded.text("proc-stat-comm-with-parens.txt"))).isEqualTo(1197654L);
-    }
-
-    @Test
-    void tellsAnExitedUnreapedInitFromALiveOne() {
-        assertThat(NamespaceInit.isAlive(Recorded.text("proc-stat-init-privileged.txt"))).isTrue();
-        assertThat(NamespaceInit.isAlive(Recorded.text("proc-stat-comm-with-parens.txt"))).isTrue();
-        assertThat(NamespaceInit.isAlive(Recorded.text("proc-stat-zombie.txt"))).isFalse();
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"", "12 (init", "12 (init) S 1 2 3"})
-    void refusesMalformedStat(String stat) {
-        assertThatThrownBy(() -> NamespaceInit.startTime(stat)).isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
     void describesEveryRecordedMonitorLine() {
         List<String> described = Recorded.text("lxc-monitor-stream.txt").lines().map(LxcMonitorStream::describe).toList();
         assertThat(described).hasSize(21).startsWith("container=c1 state='STARTING'", "container=c1 state='RUNNING'")

@@ -5,12 +5,8 @@ import static org.awaitility.Awaitility.await;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +15,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * A private lxcpath in a temp directory with busybox containers, driven only with LXC's own
@@ -168,7 +165,7 @@ public final class PrivateLxcpath implements AutoCloseable {
         run(false, "lxc-stop", "--lxcpath=" + lxcpath, "--name=" + name, "--kill");
         String destroyed = run(false, "lxc-destroy", "--lxcpath=" + lxcpath, "--name=" + name);
         names.remove(name);
-        if (destroyed == null) deleteTree(dir(name));
+        if (destroyed == null) TestMounts.deleteTree(dir(name));
     }
 
     /** lxc-monitor -Q: lxc-monitord for this lxcpath quits, and with it every lxc-monitor client. */
@@ -219,40 +216,12 @@ public final class PrivateLxcpath implements AutoCloseable {
         // LXC keeps its monitor FIFO and lock files under /run/lxc/<lxcpath> and /run/lxc/lock/<lxcpath>.
         for (Path dir : List.of(lxcpath, Path.of("/run/lxc" + lxcpath), Path.of("/run/lxc/lock" + lxcpath))) {
             try {
-                deleteTree(dir);
+                TestMounts.deleteTree(dir);
             } catch (IOException | RuntimeException e) {
                 problems.add("delete " + dir + ": " + e);
             }
         }
         OPEN.remove(this);
         if (!problems.isEmpty()) System.err.println("PrivateLxcpath " + lxcpath + " cleanup problems: " + problems);
-    }
-
-    /** Deletes a tree without following symlinks or crossing into another file system. */
-    static void deleteTree(Path top) throws IOException {
-        if (!Files.exists(top, LinkOption.NOFOLLOW_LINKS)) return;
-        Object device = Files.getAttribute(top, "unix:dev", LinkOption.NOFOLLOW_LINKS);
-        Files.walkFileTree(top, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                if (!device.equals(Files.getAttribute(dir, "unix:dev", LinkOption.NOFOLLOW_LINKS))) {
-                    throw new IOException("refusing to delete across a file system boundary at " + dir);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException failure) throws IOException {
-                if (failure != null) throw failure;
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

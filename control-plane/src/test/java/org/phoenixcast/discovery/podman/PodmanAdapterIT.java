@@ -22,8 +22,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.phoenixcast.config.RuntimeConfig;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.ProcessStat;
 import org.phoenixcast.discovery.docker.TestHost;
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.testing.RequiresRoot;
 
 /**

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.phoenixcast.discovery.docker.TestHost;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * Root Podman with storage of the test's own, for PodmanAdapterIT and the tests module's
@@ -151,7 +152,7 @@ public final class PrivatePodman implements AutoCloseable {
         } finally {
             killLeftovers();
             try {
-                TestHost.detachAndDelete(dir);
+                TestMounts.detachAndDelete(dir);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot clean up " + dir, e);
             } finally {

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.phoenixcast.discovery.DiscoveredContainer;
-import org.phoenixcast.discovery.ProcessStat;
+import org.phoenixcast.linux.ProcessStat;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * The adapter on a runc state directory laid out as runc 1.1.5 lays it out, with the recorded
@@ -210,7 +211,7 @@ class RuncAdapterTest {
         writeState("web", init.pid(), initStart);
         settle();
         CompletableFuture<Long> waited = waitInBackground();
-        deleteTree(root.resolve("web"));
+        TestMounts.deleteTree(root.resolve("web"));
         assertThat(waited.get(5, TimeUnit.SECONDS)).isLessThan(5000);
         Path dir = writeState("web", init.pid(), initStart);
         mkfifo(dir.resolve("exec.fifo"));
@@ -231,11 +232,5 @@ class RuncAdapterTest {
         adapter.awaitChange(Duration.ofSeconds(10));
         assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1000);
         adapter.close(); // idempotent
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
     }
 }

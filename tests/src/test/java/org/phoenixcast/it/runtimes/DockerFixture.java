@@ -1,11 +1,8 @@
 package org.phoenixcast.it.runtimes;
 
-import static org.awaitility.Awaitility.await;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,6 +11,7 @@ import org.phoenixcast.discovery.docker.TestHost;
 import org.phoenixcast.it.support.BusyboxRootfs;
 import org.phoenixcast.it.support.RuntimeContainer;
 import org.phoenixcast.it.support.RuntimeFixture;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * Docker for the runtime tests: a dockerd of the fixture's own ({@link PrivateDockerd}: own
@@ -44,7 +42,7 @@ public final class DockerFixture implements RuntimeFixture {
             dockerd.close();
             throw e;
         } finally {
-            if (rootfs != null) TestHost.detachAndDelete(rootfs);
+            if (rootfs != null) TestMounts.detachAndDelete(rootfs);
         }
     }
 
@@ -94,43 +92,19 @@ public final class DockerFixture implements RuntimeFixture {
     }
 
     /** One container of the fixture's dockerd, driven with the docker CLI. */
-    private final class DockerContainer implements RuntimeContainer {
-        private final String name;
-        private boolean closed;
-
+    private final class DockerContainer extends CliContainer {
         DockerContainer(String name) {
-            this.name = name;
+            super("docker", name, List.of("stop", "-t", "10"), List.of("rm", "-f"));
         }
 
         @Override
-        public String name() {
-            return name;
+        TestHost.Result cli(String... args) {
+            return dockerd.docker(args);
         }
 
         @Override
-        public void start() throws IOException {
-            run("start", name);
-            int pid = pid();
-            if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-                throw new IOException("docker start " + name + ": init " + pid + " does not run");
-            }
-        }
-
-        @Override
-        public void stop() throws IOException {
-            int pid = dockerd.pid(name);
-            run("stop", "-t", "10", name);
-            if (pid > 0) {
-                await(name + "'s init " + pid + " gone").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
-                        .until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
-            }
-        }
-
-        @Override
-        public int pid() {
-            int pid = dockerd.pid(name);
-            if (pid <= 0) throw new IllegalStateException("docker container " + name + " is not running");
-            return pid;
+        int initPid() {
+            return dockerd.pid(name());
         }
 
         @Override
@@ -145,27 +119,9 @@ public final class DockerFixture implements RuntimeFixture {
          */
         @Override
         public Path hostRootfs() {
-            String running = dockerd.dockerOk("inspect", "-f", "{{.State.Running}}", name);
+            String running = dockerd.dockerOk("inspect", "-f", "{{.State.Running}}", name());
             String key = running.equals("true") ? "MergedDir" : "UpperDir";
-            return Path.of(dockerd.dockerOk("inspect", "-f", "{{.GraphDriver.Data." + key + "}}", name));
-        }
-
-        private void run(String... args) throws IOException {
-            TestHost.Result r = dockerd.docker(args);
-            if (!r.succeeded()) {
-                throw new IOException("docker " + String.join(" ", args) + " failed (" + r.exitCode() + "): " + r.stderr().strip());
-            }
-        }
-
-        @Override
-        public synchronized void close() {
-            if (closed) return;
-            closed = true;
-            try {
-                dockerd.docker("rm", "-f", name);
-            } catch (RuntimeException e) {
-                System.err.println("DockerFixture: cannot remove " + name + ": " + e);
-            }
+            return Path.of(dockerd.dockerOk("inspect", "-f", "{{.GraphDriver.Data." + key + "}}", name()));
         }
     }
 }

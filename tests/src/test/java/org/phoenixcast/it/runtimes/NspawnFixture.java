@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.phoenixcast.it.support.BusyboxRootfs;
 import org.phoenixcast.it.support.RuntimeContainer;
 import org.phoenixcast.it.support.RuntimeFixture;
-import org.phoenixcast.it.support.TestMounts;
+import org.phoenixcast.testing.TestMounts;
 
 import static org.awaitility.Awaitility.await;
 

@@ -1,11 +1,8 @@
 package org.phoenixcast.it.runtimes;
 
-import static org.awaitility.Awaitility.await;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -105,45 +102,22 @@ public final class PodmanFixture implements RuntimeFixture {
     }
 
     /** One container of the fixture's podman storage, driven with the podman CLI. */
-    private final class PodmanContainer implements RuntimeContainer {
-        private final String name;
+    private final class PodmanContainer extends CliContainer {
         private final Path rootfs;
-        private boolean closed;
 
         PodmanContainer(String name, Path rootfs) {
-            this.name = name;
+            super("podman", name, List.of("stop", "--time", "10"), List.of("rm", "--force", "--time", "0"));
             this.rootfs = rootfs;
         }
 
         @Override
-        public String name() {
-            return name;
+        TestHost.Result cli(String... args) {
+            return podman.podman(args);
         }
 
         @Override
-        public void start() throws IOException {
-            run("start", name);
-            int pid = pid();
-            if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-                throw new IOException("podman start " + name + ": init " + pid + " does not run");
-            }
-        }
-
-        @Override
-        public void stop() throws IOException {
-            int pid = podman.pid(name);
-            run("stop", "--time", "10", name);
-            if (pid > 0) {
-                await(name + "'s init " + pid + " gone").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
-                        .until(() -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
-            }
-        }
-
-        @Override
-        public int pid() {
-            int pid = podman.pid(name);
-            if (pid <= 0) throw new IllegalStateException("podman container " + name + " is not running");
-            return pid;
+        int initPid() {
+            return podman.pid(name());
         }
 
         @Override
@@ -155,24 +129,6 @@ public final class PodmanFixture implements RuntimeFixture {
         @Override
         public Path hostRootfs() {
             return rootfs;
-        }
-
-        private void run(String... args) throws IOException {
-            TestHost.Result r = podman.podman(args);
-            if (!r.succeeded()) {
-                throw new IOException("podman " + String.join(" ", args) + " failed (" + r.exitCode() + "): " + r.stderr().strip());
-            }
-        }
-
-        @Override
-        public synchronized void close() {
-            if (closed) return;
-            closed = true;
-            try {
-                podman.podman("rm", "--force", "--time", "0", name);
-            } catch (RuntimeException e) {
-                System.err.println("PodmanFixture: cannot remove " + name + ": " + e);
-            }
         }
     }
 }

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 import org.phoenixcast.it.support.BusyboxRootfs;
 import org.phoenixcast.it.support.RuntimeContainer;
 import org.phoenixcast.it.support.RuntimeFixture;
-import org.phoenixcast.it.support.TestMounts;
+import org.phoenixcast.testing.TestMounts;
+import org.phoenixcast.linux.ProcessStat;
 
 import static org.awaitility.Awaitility.await;
 
@@ -176,9 +177,7 @@ public final class RuncFixture implements RuntimeFixture {
      */
     static boolean exited(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.ISO_8859_1);
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state == 'Z' || state == 'X';
+            return ProcessStat.read((int) pid).filter(ProcessStat::running).isEmpty();
         } catch (IOException | RuntimeException e) {
             return true;
         }

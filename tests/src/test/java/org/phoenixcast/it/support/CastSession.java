@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * One real castd shared by the tests of a class (starting castd and its castctl JVMs costs

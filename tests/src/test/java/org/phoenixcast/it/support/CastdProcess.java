@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * A real castd process (bin/castd from the built checkout) on a private state directory, plus

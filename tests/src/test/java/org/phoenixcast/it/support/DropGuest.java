@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * A running container registered with a test's castd, seen the way the tests need it: run a

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.phoenixcast.testing.TestMounts;
 
 /**
  * A container registered with a {@link CastdProcess}, seen from inside: run shell snippets there

@@ -1,6 +1,8 @@
 package org.phoenixcast.it.support;
 
+import org.phoenixcast.linux.ProcessStat;
 import org.phoenixcast.testing.RequiresRoot;
+import org.phoenixcast.testing.TestMounts;
 
 import java.io.BufferedReader;
 import java.io.File;
@@ -287,9 +289,7 @@ public final class UnshareContainer implements AutoCloseable {
 
     static boolean isLive(int pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state != 'Z' && state != 'X';
+            return ProcessStat.read(pid).filter(ProcessStat::running).isPresent();
         } catch (IOException | RuntimeException e) {
             return false;
         }

@@ -1,6 +1,7 @@
 package org.phoenixcast.it.support;
 
 import org.phoenixcast.testing.RequiresRoot;
+import org.phoenixcast.testing.TestMounts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package org.phoenixcast.discovery;
+package org.phoenixcast.linux;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * The fields of a host process's /proc/PID/stat that discovery needs. The kernel writes the
- * file; the only part a process controls is its comm (field 2, up to 15 bytes, may hold spaces
- * and ')'), so fields are read after the last ')'.
+ * The fields of a host process's /proc/PID/stat that castd needs (discovery, container handles,
+ * sandbox inits). The kernel writes the file; the only part a process controls is its comm
+ * (field 2, up to 15 bytes, may hold spaces and ')'), so fields are read after the last ')'.
  *
  * @param state     the one-letter state; 'Z' (zombie) and 'X' (dead) mean the process exited
  * @param startTime field 22, clock ticks after boot: with the PID it names one process for good

@@ -1,7 +1,4 @@
-package org.phoenixcast.it.support;
-
-import org.phoenixcast.mount.MountInfo;
-import org.phoenixcast.mount.MountTable;
+package org.phoenixcast.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,10 +12,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.phoenixcast.mount.MountInfo;
+import org.phoenixcast.mount.MountTable;
 
 /**
- * Host mount table reads and careful deletes for test fixtures: tests must leave no mount and
- * no file behind, and a guest's symlinks must never lead a cleanup onto the host.
+ * Host mount table reads and careful deletes for test fixtures (control-plane's adapter ITs and
+ * the tests module's runtime fixtures): tests must leave no mount and no file behind, and a
+ * guest's symlinks must never lead a cleanup onto the host.
  */
 public final class TestMounts {
     private TestMounts() {}
@@ -50,6 +50,15 @@ public final class TestMounts {
         }
         List<Path> left = beneath(real);
         if (!left.isEmpty()) throw new IOException("still mounted beneath " + real + ": " + left);
+    }
+
+    /**
+     * Lazily unmounts everything beneath {@code dir} (deepest first), then deletes the tree
+     * without following symlinks or crossing into another file system. Fails if anything stays.
+     */
+    public static void detachAndDelete(Path dir) throws IOException {
+        detachAllBeneath(dir);
+        deleteTree(dir);
     }
 
     /** Deletes a tree without following symlinks and without entering another file system. */
