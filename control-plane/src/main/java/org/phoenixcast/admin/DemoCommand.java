@@ -64,8 +64,12 @@ final class DemoCommand extends AdminCommand implements RunsInCastctl {
 
     private Process startCastd(Path state) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
+        // No runtime discovery: the demo's castd must never set up the host's real containers
+        // (a host castd may already serve them); it serves only its own sandboxes.
+        Path config = state.resolve("castd.conf");
+        Files.writeString(config, "runtimes =\n");
         List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "org.phoenixcast.daemon.Castd", "--state-dir", state.toString()));
+                "org.phoenixcast.daemon.Castd", "--state-dir", state.toString(), "--config", config.toString()));
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(state.resolve("castd.log").toFile()).start();
     }

@@ -33,11 +33,19 @@ final class CastdUnderTest implements AutoCloseable {
         this.process = process;
     }
 
-    /** Starts castd with {@code config} (null: none) and waits until {@code castctl status} answers. */
+    /**
+     * Starts castd with {@code config} (null: one that turns runtime discovery off, so the
+     * benchmark's castd never sets up the host's own containers) and waits until
+     * {@code castctl status} answers.
+     */
     static CastdUnderTest start(Path repo, Path workDir, Path config, Path log) throws IOException, InterruptedException {
         Path stateDir = workDir.resolve("state");
         List<String> argv = new ArrayList<>(List.of(repo.resolve("bin/castd").toString(), "--state-dir", stateDir.toString()));
-        if (config != null) argv.addAll(List.of("--config", config.toString()));
+        if (config == null) {
+            config = workDir.resolve("castd.conf");
+            java.nio.file.Files.writeString(config, "runtimes =\n");
+        }
+        argv.addAll(List.of("--config", config.toString()));
         ProcessBuilder pb = new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
