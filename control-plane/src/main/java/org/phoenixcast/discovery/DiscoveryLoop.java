@@ -93,6 +93,10 @@ final class DiscoveryLoop implements Runnable, AutoCloseable {
         firstListing.countDown();
     }
 
+    /**
+     * A runtime's name castd can use: a valid bare container name, or "host" (valid as a
+     * runtime's name; castd binds it as RUNTIME:host, never as the host itself).
+     */
     private boolean usable(DiscoveredContainer c) {
         if (!ContainerName.isValidBare(c.name()) && !(c.name().equals(ContainerName.HOST))) {
             if (reportedNames.add(c.name())) {
