@@ -148,6 +148,16 @@ class FloodIT {
                         + " heap used after full GC %d KiB before, %d KiB after%n",
                 rssBefore / 1024, rssMax.get() / 1024, rssAfter / 1024, heapBefore, heapAfter);
 
+        // Anything else a got is a finding: show it, with castd's warnings and errors, so a
+        // failure of the assertion below says what happened.
+        repliesOfA.forEach((name, reply) -> {
+            if (!reply.equals("ok\n") && !reply.equals(REFUSAL)) System.out.printf("FloodIT: unexpected reply %s: %s", name, reply);
+        });
+        if (ok + refused != repliesOfA.size()) {
+            castd.log().lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ") || l.startsWith("\t")
+                    || l.contains("Exception")).limit(60).forEach(l -> System.out.println("FloodIT: castd: " + l));
+        }
+
         SoftAssertions soft = new SoftAssertions();
         long baseMedian = Math.max(pct(baseline, 50), TimeUnit.MILLISECONDS.toNanos(2));
         soft.assertThat(pct(underFlood, 50)).as("b's median under flood (ns) vs %d x without", (int) MEDIAN_FACTOR)
