@@ -101,12 +101,6 @@ public record CastdConfig(Path stateDir, List<GuestPath> forbiddenTargets, Durat
         }
     }
 
-    /** The same settings with other runtime settings (tests, castctl demo). */
-    public CastdConfig withRuntimes(RuntimeConfig r) {
-        return new CastdConfig(stateDir, forbiddenTargets, resyncInterval, dropMaxBytes, dropMaxInodes, requestMaxBytes,
-                requestMaxLines, replyRetention, guestMaxQueued, guestRequestsPerSecond, r);
-    }
-
     public Path databaseDir() {
         return stateDir.resolve("db");
     }

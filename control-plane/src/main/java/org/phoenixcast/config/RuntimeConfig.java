@@ -52,11 +52,6 @@ public record RuntimeConfig(List<String> enabled, Map<String, String> settings, 
         return new RuntimeConfig(DEFAULT_ENABLED, Map.of(), ".*", Duration.ofSeconds(60));
     }
 
-    /** No runtime discovery at all: only castctl registrations and sandboxes. */
-    public static RuntimeConfig none() {
-        return new RuntimeConfig(List.of(), Map.of(), ".*", Duration.ofSeconds(60));
-    }
-
     /** True for a key this class reads. */
     static boolean isKey(String key) {
         return KEYS.contains(key) || DEFAULTS.containsKey(key);
@@ -67,10 +62,6 @@ public record RuntimeConfig(List<String> enabled, Map<String, String> settings, 
         String fallback = DEFAULTS.get(key);
         if (fallback == null) throw new IllegalArgumentException("unknown runtime setting '" + key + "'");
         return settings.getOrDefault(key, fallback);
-    }
-
-    public boolean isEnabled(String runtime) {
-        return enabled.contains(runtime);
     }
 
     static RuntimeConfig load(Properties p, long resyncSeconds) {

@@ -86,8 +86,7 @@ public final class Daemon implements ControlPlane, AutoCloseable {
             @Override public void track(int pid, java.util.function.BooleanSupplier stillSame) { exitWatch.track(pid, stillSame); }
             @Override public void untrack(int pid) { exitWatch.untrack(pid); }
         });
-        this.discovery = config.runtimes().enabled().isEmpty() ? Discovery.none()
-                : Discovery.start(RuntimeAdapters.create(config.runtimes()), config.runtimes(), this::runtimeChanged);
+        this.discovery = Discovery.start(RuntimeAdapters.create(config.runtimes()), config.runtimes(), this::runtimeChanged);
         Reconciler reconciler = new Reconciler(db, sharing, history, kernel, registry, new DesiredMounts(forbidden));
         RequestProcessor processor = new RequestProcessor(db, sharing, history, queue, policy, reconciler, containers,
                 config.requestMaxLines());

@@ -19,7 +19,7 @@ public final class Discovery implements AutoCloseable {
 
     private Discovery() {}
 
-    /** Starts a loop per adapter, in the given (priority) order. */
+    /** Starts a loop per adapter, in the given (priority) order; none for an empty list. */
     public static Discovery start(List<RuntimeAdapter> adapters, RuntimeConfig config, Runnable changed) {
         Discovery d = new Discovery();
         for (RuntimeAdapter a : adapters) {
@@ -34,11 +34,6 @@ public final class Discovery implements AutoCloseable {
             log.info("discovering containers of {}", adapters.stream().map(RuntimeAdapter::runtime).toList());
         }
         return d;
-    }
-
-    /** No runtimes: only castctl registrations and sandboxes. */
-    public static Discovery none() {
-        return new Discovery();
     }
 
     /** Every discovered running container, runtimes in priority order. Any thread. */
@@ -62,11 +57,6 @@ public final class Discovery implements AutoCloseable {
             if (!l.awaitFirstListing(left)) late.add(l.runtime());
         }
         return late;
-    }
-
-    /** The runtime ids being followed, in priority order. */
-    public List<String> runtimes() {
-        return loops.stream().map(DiscoveryLoop::runtime).toList();
     }
 
     @Override
