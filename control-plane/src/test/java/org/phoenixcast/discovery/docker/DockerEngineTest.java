@@ -19,10 +19,15 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.phoenixcast.discovery.EventFollower;
 
-/** The Engine API client over a real Unix socket that replays recorded dockerd answers. */
+/**
+ * The Engine API client over a real Unix socket that replays recorded dockerd answers. Every test
+ * is bounded: a stream read without a deadline must fail the test, never hang the build.
+ */
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
 class DockerEngineTest {
     private static final Duration SHORT = Duration.ofMillis(300);
 

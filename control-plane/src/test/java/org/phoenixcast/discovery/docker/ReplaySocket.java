@@ -64,13 +64,12 @@ final class ReplaySocket implements AutoCloseable {
                 String target = readRequestTarget(c);
                 targets.add(target);
                 Reply reply = replies.apply(target);
+                // Listed before the first byte goes out: once the client has read the reply it
+                // may push() at once, and that push must reach this connection.
+                if (reply.keepOpen()) open.add(c);
                 ByteBuffer out = ByteBuffer.wrap(reply.bytes());
                 while (out.hasRemaining()) c.write(out);
-                if (reply.keepOpen()) {
-                    open.add(c);
-                } else {
-                    c.close();
-                }
+                if (!reply.keepOpen()) c.close();
             } catch (IOException e) {
                 try {
                     c.close();
