@@ -18,8 +18,9 @@ import org.phoenixcast.testing.TestMounts;
  * shell script inside (the hostile guest's hands), and read castd's side of its channel on the
  * host (STATE/guests/NAME/drop and .../syscmd/replies), which the test trusts.
  *
- * <p>Two kinds: a castd sandbox ({@code castctl sandbox create}; /bin/sh is the host's dash)
- * and a busybox {@link UnshareContainer} registered with {@code castctl container add --pid}.
+ * <p>Three kinds: a castd sandbox ({@code castctl sandbox create}; /bin/sh is the host's dash),
+ * a busybox {@link UnshareContainer} registered with {@code castctl container add --pid}, and a
+ * container of a real runtime that castd discovered ({@link RuntimeContainer}).
  */
 public final class DropGuest {
     /** castd attaches a new guest at its next resync (1 s by default). */
@@ -66,11 +67,25 @@ public final class DropGuest {
         return g;
     }
 
+    /**
+     * A container of a runtime fixture (started, discovered by castd through the fixture's
+     * settings, never registered by hand), once castd attached its /.syscmd; kind is
+     * {@code RUNTIME} or {@code RUNTIME-userns}. Its shell runs as the container's root, in its
+     * user namespace when it has one.
+     */
+    public static DropGuest discovered(CastdProcess castd, String runtime, RuntimeContainer container) {
+        String kind = runtime + (container.userNamespaced() ? "-userns" : "");
+        DropGuest g = new DropGuest(container.name(), castd, container::sh, container.hostRootfs(), kind,
+                container.pid());
+        g.awaitAttached();
+        return g;
+    }
+
     public String name() {
         return name;
     }
 
-    /** "sandbox" or "busybox": for display names of parameterized tests. */
+    /** "sandbox", "busybox" or the runtime ("runc-userns"): for display names of parameterized tests. */
     public String kind() {
         return kind;
     }
