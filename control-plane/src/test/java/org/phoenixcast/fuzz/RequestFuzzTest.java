@@ -8,9 +8,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
-import org.phoenixcast.model.ContainerName;
-import org.phoenixcast.model.GuestPath;
-import org.phoenixcast.model.SourceRef;
 import org.phoenixcast.model.Verb;
 import org.phoenixcast.protocol.Command;
 import org.phoenixcast.protocol.CommandParser;
@@ -73,7 +70,7 @@ class RequestFuzzTest {
                 try {
                     Command command = CommandParser.parse(verb, untrustedLine);
                     assertThat(command.verb()).isEqualTo(verb);
-                    requireCanonical(command);
+                    CanonicalValues.require(command);
                     replies.add(Reply.ok(List.of()));
                 } catch (IllegalArgumentException e) {
                     requireOneLineReason(e);
@@ -88,50 +85,6 @@ class RequestFuzzTest {
 
     private static void requireOneLineReason(IllegalArgumentException e) {
         assertThat(e.getMessage()).as("reason of %s", e).isNotBlank().doesNotContain("\n").doesNotContain("\r");
-    }
-
-    /** Every value in a parsed command is canonical: parsing its text again gives the same value. */
-    private static void requireCanonical(Command command) {
-        if (command instanceof Command.Cast c) {
-            requireCanonical(c.dir());
-            c.target().ifPresent(RequestFuzzTest::requireCanonical);
-            c.receiver().ifPresent(RequestFuzzTest::requireCanonical);
-        } else if (command instanceof Command.Ucast u) {
-            requireCanonical(u.dir());
-            u.receiver().ifPresent(RequestFuzzTest::requireCanonical);
-        } else if (command instanceof Command.Caston c) {
-            c.source().ifPresent(RequestFuzzTest::requireCanonical);
-        } else if (command instanceof Command.Castoff c) {
-            if (c.selector() instanceof Command.Selector.ByTarget t) requireCanonical(t.target());
-            if (c.selector() instanceof Command.Selector.BySource s) requireCanonical(s.source());
-        } else if (command instanceof Command.Castblock b) {
-            b.path().ifPresent(RequestFuzzTest::requireCanonical);
-        }
-    }
-
-    private static void requireCanonical(GuestPath path) {
-        String value = path.toString();
-        assertThat(GuestPath.parse(value)).isEqualTo(path);
-        assertThat(value).startsWith("/");
-        assertThat(value.chars()).noneMatch(c -> c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0xfffd);
-        assertThat(value.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(GuestPath.MAX_BYTES);
-        if (path.isRoot()) return;
-        assertThat(value).doesNotEndWith("/").doesNotContain("//").doesNotContain("/./").doesNotContain("/../")
-                .doesNotEndWith("/.").doesNotEndWith("/..");
-        assertThat(path.components()).hasSizeLessThanOrEqualTo(GuestPath.MAX_COMPONENTS)
-                .allSatisfy(c -> assertThat(c.getBytes(StandardCharsets.UTF_8).length)
-                        .isBetween(1, GuestPath.MAX_COMPONENT_BYTES));
-        assertThat(path.ancestors()).allSatisfy(a -> assertThat(path.isAtOrBelow(a)).isTrue());
-    }
-
-    private static void requireCanonical(ContainerName name) {
-        assertThat(ContainerName.parse(name.toString())).isEqualTo(name);
-        assertThat(name.toString()).isNotEqualTo(ContainerName.HOST).doesNotContain(":").doesNotContain("/");
-    }
-
-    private static void requireCanonical(SourceRef source) {
-        assertThat(SourceRef.parse(source.toString())).isEqualTo(source);
-        requireCanonical(source.path());
     }
 
     /** Lines a guest command would read as the start of a block. */
