@@ -7,6 +7,8 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.phoenixcast.model.Access;
 import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.model.Verb;
@@ -55,18 +57,42 @@ class ArgumentGrammarFuzzTest {
                 .isEqualTo(command);
     }
 
-    /** Up to 24 pieces of the grammar, or free text the fuzzer chose, glued together. */
+    /**
+     * Up to 6 words separated by blanks, each glued from 1 to 4 pieces of the grammar or free text
+     * the fuzzer chose: valid lines of every form are a few choices away.
+     */
     private static String line(FuzzedDataProvider data) {
         StringBuilder line = new StringBuilder();
-        int pieces = data.consumeInt(0, 24);
-        for (int i = 0; i < pieces && data.remainingBytes() > 0; i++) {
-            if (data.consumeBoolean()) {
-                line.append(data.pickValue(PIECES));
-            } else {
-                line.append(data.consumeString(12));
+        int words = data.consumeInt(0, 6);
+        for (int w = 0; w < words && data.remainingBytes() > 0; w++) {
+            if (w > 0) line.append(data.consumeBoolean() ? " " : "\t");
+            int pieces = data.consumeInt(1, 4);
+            for (int i = 0; i < pieces; i++) {
+                line.append(data.consumeBoolean() ? data.pickValue(PIECES) : data.consumeString(12));
             }
         }
         return line.toString();
+    }
+
+    /** The property holds for a valid line of every form (so the fuzz property is known to bite). */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+        "CAST      | /srv/data",
+        "CAST      | --ro /srv/data web",
+        "CAST      | --ro /srv/data lxc:web:/mnt/in",
+        "CAST      | /srv/data 104:/mnt",
+        "UCAST     | /srv/data docker:web",
+        "CASTON    | ''",
+        "CASTON    | runc:web:/srv/a:b",
+        "CASTOFF   | /mnt/in",
+        "CASTOFF   | host:/srv",
+        "CASTBLOCK | -u /srv",
+        "SHOWCAST  | -a",
+    })
+    void everyFormWrittenBackParsesToItself(Verb verb, String line) {
+        Command command = CommandParser.parse(verb, line);
+        assertThat(CommandParser.parse(verb, write(command))).isEqualTo(command);
+        assertThat(write(command)).isEqualTo(line);
     }
 
     /** The command in the grammar's own form, as the guest commands write it. */
