@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -57,7 +57,7 @@ public final class NamespaceThread implements AutoCloseable {
 
     /** One namespace thread and its single-thread executor. */
     private final class Lane {
-        final ExecutorService executor;
+        final ThreadPoolExecutor executor;
         volatile Thread thread;
         /** Confined to this lane's thread: true while a task runs inside a namespace other than the host's. */
         boolean entered;
@@ -70,7 +70,7 @@ public final class NamespaceThread implements AutoCloseable {
         long stalledAtNanos;
 
         Lane() {
-            executor = Executors.newSingleThreadExecutor(r -> {
+            executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
                 Thread t = new Thread(() -> {
                     LANE.set(this);
                     r.run();
@@ -289,11 +289,15 @@ public final class NamespaceThread implements AutoCloseable {
             count = stalled.size();
         }
         // Queued tasks of other callers are cancelled (they retry on a fresh lane instead of
-        // waiting their turn); the executor terminates once the stuck task returns. The
-        // interrupt this sends cannot wake a system call; it only marks the thread.
-        for (Runnable queued : stuck.executor.shutdownNow()) {
-            if (queued instanceof Future<?> f) f.cancel(false);
+        // waiting their turn); the executor terminates once the stuck task returns. No
+        // interrupt: it could not wake a system call anyway, and the task must finish its own
+        // way (returning to the host namespace in its finally block).
+        List<Runnable> queued = new ArrayList<>();
+        stuck.executor.getQueue().drainTo(queued);
+        for (Runnable r : queued) {
+            if (r instanceof Future<?> f) f.cancel(false);
         }
+        stuck.executor.shutdown();
         LOG.error("namespace thread stalled for {} ms in {}; set aside ({} stalled), a fresh thread serves the others",
                 timeoutMillis, in == null ? "the host namespace" : "a container's namespace", count);
     }
