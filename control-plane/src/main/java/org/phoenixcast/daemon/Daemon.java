@@ -31,6 +31,7 @@ import org.phoenixcast.store.ContainerStore;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.store.HistoryStore;
 import org.phoenixcast.store.SharingStore;
+import org.phoenixcast.store.StateDisk;
 import org.phoenixcast.watch.DropIntake;
 import org.phoenixcast.watch.DropWatcher;
 import org.phoenixcast.watch.RefusalBursts;
@@ -52,6 +53,7 @@ public final class Daemon implements ControlPlane, AutoCloseable {
     private final CastdConfig config;
     private final MountFacade kernel;
     private final Database db;
+    private final StateDisk disk;
     private final ContainerStore containers;
     private final SharingStore sharing;
     private final HistoryStore history;
@@ -90,11 +92,12 @@ public final class Daemon implements ControlPlane, AutoCloseable {
         Reconciler reconciler = new Reconciler(db, sharing, history, kernel, registry, new DesiredMounts(forbidden));
         RequestProcessor processor = new RequestProcessor(db, sharing, history, queue, policy, reconciler, containers,
                 config.requestMaxLines());
+        this.disk = new StateDisk(config.databaseDir());
         DropIntake intake = new DropIntake(db, queue, history, new RefusalBursts(clock, history),
-                config.requestMaxBytes(), config.guestMaxQueued());
+                config.requestMaxBytes(), config.guestMaxQueued(), disk, processor::answerWithoutWriting);
         this.watcher = new DropWatcher(kernel.newInotify(), channels, intake, this::requestArrived, clock,
                 config.resyncInterval(), config.guestRequestsPerSecond(), config.guestRequestsPerSecond());
-        this.worker = new Worker(config, clock, db, kernel, containers, sharing, queue, registry, channels,
+        this.worker = new Worker(config, clock, db, disk, kernel, containers, sharing, queue, registry, channels,
                 watcher, reconciler, processor, discovery, GuestScripts.load(), this::publishRunning);
         this.workerThread = new Thread(this::runWorker, "castd-worker");
         this.watcherThread = new Thread(watcher, "castd-watch");

@@ -30,6 +30,7 @@ import org.phoenixcast.runtime.ContainerRegistry;
 import org.phoenixcast.store.ContainerStore;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.store.SharingStore;
+import org.phoenixcast.store.StateDisk;
 import org.phoenixcast.watch.DropWatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,7 @@ final class Worker implements Runnable {
     private final CastdConfig config;
     private final Clock clock;
     private final Database db;
+    private final StateDisk disk;
     private final MountFacade kernel;
     private final ContainerStore containers;
     private final SharingStore sharing;
@@ -69,17 +71,20 @@ final class Worker implements Runnable {
     /** Containers are refreshed at each resync and after admin changes, not for every guest request. */
     private final AtomicBoolean registrationsChanged = new AtomicBoolean(true);
     private final AtomicBoolean adminEdited = new AtomicBoolean(false);
+    /** After a failed turn: deliver replies of requests decided but not marked replied (idempotent). */
+    private final AtomicBoolean redeliver = new AtomicBoolean(false);
     private volatile boolean running = true;
     private Instant nextResync = Instant.MIN;
     private Instant nextRefresh = Instant.MAX;
 
-    Worker(CastdConfig config, Clock clock, Database db, MountFacade kernel, ContainerStore containers,
+    Worker(CastdConfig config, Clock clock, Database db, StateDisk disk, MountFacade kernel, ContainerStore containers,
            SharingStore sharing, RequestQueue queue, ContainerRegistry registry, GuestChannels channels,
            DropWatcher watcher, Reconciler reconciler, RequestProcessor processor, Discovery discovery, byte[] script,
            java.util.function.Consumer<Set<ContainerName>> runningListener) {
         this.config = config;
         this.clock = clock;
         this.db = db;
+        this.disk = disk;
         this.kernel = kernel;
         this.containers = containers;
         this.sharing = sharing;
@@ -142,8 +147,17 @@ final class Worker implements Runnable {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                log.error("worker turn failed; retrying at the next resync", e);
+                if (StateDisk.causedByFullDisk(e) || disk.isFull()) {
+                    // No stack trace a second: StateDisk logs when the disk fills and when it has space again.
+                    disk.failedForLackOfSpace(e);
+                    log.debug("worker turn failed, the state disk is full; retrying at the next resync: {}", e.getMessage());
+                } else {
+                    log.error("worker turn failed; retrying at the next resync", e);
+                }
                 nextResync = clock.instant().plus(config.resyncInterval());
+                db.revive();
+                // A request may have been decided but its REPLIED mark not committed.
+                redeliver.set(true);
             }
         }
         log.info("worker stopped");
@@ -151,6 +165,14 @@ final class Worker implements Runnable {
 
     private void turn() {
         if (adminEdited.getAndSet(false)) boundNames.clear();
+        if (redeliver.getAndSet(false)) {
+            try {
+                replyDecided();
+            } catch (RuntimeException e) {
+                redeliver.set(true);
+                throw e;
+            }
+        }
         boolean due = !clock.instant().isBefore(nextResync);
         boolean refreshDue = !clock.instant().isBefore(nextRefresh);
         boolean containersChanged = (registrationsChanged.getAndSet(false) | due | refreshDue) && refreshContainers();
@@ -178,6 +200,8 @@ final class Worker implements Runnable {
      */
     private int drainQueue() {
         int served = 0;
+        // Deciding writes (history, state, queue marks): queued requests wait for space, kept.
+        if (disk.isFull()) return served;
         while (running && served < BATCH) {
             List<ContainerName> waiting = db.transaction(tx -> queue.containersWithQueued(tx.dsl()));
             if (waiting.isEmpty()) break;

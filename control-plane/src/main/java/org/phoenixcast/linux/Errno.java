@@ -36,6 +36,8 @@ public final class Errno {
     public static final int E2BIG = 7;
     public static final int ETXTBSY = 26;
     public static final int EOVERFLOW = 75;
+    public static final int ENOTCONN = 107;
+    public static final int ETIMEDOUT = 110;
 
     private static final String[] TEXT = new String[134];
 
@@ -70,6 +72,8 @@ public final class Errno {
         TEXT[ELOOP] = "Too many levels of symbolic links";
         TEXT[EOVERFLOW] = "Value too large for defined data type";
         TEXT[EOPNOTSUPP] = "Operation not supported";
+        TEXT[ENOTCONN] = "Transport endpoint is not connected";
+        TEXT[ETIMEDOUT] = "Connection timed out";
     }
 
     private Errno() {}

@@ -170,6 +170,8 @@ final class Injector {
     }
 
     private static MountRefused sourceRefusal(LinuxException e, String what) throws LinuxException {
+        String stall = stallReason(e);
+        if (stall != null) return new MountRefused("source " + what + ": " + stall);
         switch (e.errno()) {
             case Errno.ENOENT: return new MountRefused("source " + what + ": does not exist");
             case Errno.ENOTDIR: return new MountRefused("source " + what + ": not a directory");
@@ -184,8 +186,25 @@ final class Injector {
         }
     }
 
+    /**
+     * A namespace task that did not answer in time (a guest's FUSE mount that never answers a
+     * lookup), or was refused because an earlier one in the same container is still stuck, or
+     * because too many are: the reason for the guest, or null for any other failure.
+     */
+    private static String stallReason(LinuxException e) {
+        if (!NamespaceThread.TASK_OPERATION.equals(e.operation())) return null;
+        switch (e.errno()) {
+            case Errno.ETIMEDOUT: return "lookup timed out (a stalled FUSE mount?)";
+            case Errno.EBUSY: return "an earlier lookup in this container is still stuck (a stalled FUSE mount?)";
+            case Errno.EAGAIN: return "castd's namespace threads are stuck in containers' file systems; try again later";
+            default: return null;
+        }
+    }
+
     private static MountRefused targetRefusal(LinuxException e, GuestPath target, LinuxContainerHandle receiver)
             throws LinuxException {
+        String stall = stallReason(e);
+        if (stall != null) return new MountRefused("target " + target + ": " + stall);
         boolean resolving = "openat2".equals(e.operation()) || "mkdirat".equals(e.operation());
         if (resolving) {
             switch (e.errno()) {
@@ -195,6 +214,7 @@ final class Injector {
                 case Errno.EROFS: return new MountRefused("target " + target + ": cannot create it on a read-only file system");
                 case Errno.ENOSPC: return new MountRefused("target " + target + ": no space to create it");
                 case Errno.ENOENT: return new MountRefused("target " + target + ": vanished while it was created");
+                case Errno.ENOTCONN: return new MountRefused("target " + target + ": its file system is gone (a FUSE daemon that exited?)");
                 case Errno.EACCES:
                 case Errno.EPERM: return new MountRefused("target " + target + ": not allowed to create it");
                 default: throw e;

@@ -27,8 +27,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class LinuxMountFacade implements MountFacade {
     private static final Logger LOG = LoggerFactory.getLogger(LinuxMountFacade.class);
-    /** How long a caller waits for the namespace thread before giving up on it. */
-    static final long NAMESPACE_TIMEOUT_MILLIS = 10_000;
+    /**
+     * How long a caller waits for a namespace task before setting its thread aside as stalled
+     * (see {@link NamespaceThread}). Every task is a few system calls (µs to ms); only a guest
+     * file system that does not answer (a stopped FUSE daemon) takes longer. The single worker
+     * waits this long once per stall, so it bounds how long one guest's stall can delay the
+     * others: a few seconds, not the 10 s it used to be.
+     */
+    static final long NAMESPACE_TIMEOUT_MILLIS = 3_000;
     /** Default place for castd's runtime state that must not outlive a reboot (read-only staging). */
     public static final Path DEFAULT_RUNTIME_DIRECTORY = Path.of("/run/phoenix-cast");
 

@@ -6,6 +6,7 @@ import org.phoenixcast.linux.Fd;
 import org.phoenixcast.linux.Kernel;
 import org.phoenixcast.linux.LinuxException;
 import org.phoenixcast.linux.MountApi;
+import org.phoenixcast.linux.NamespaceThread;
 import org.phoenixcast.linux.MountIdmap;
 import org.phoenixcast.linux.Stat;
 
@@ -126,6 +127,9 @@ final class NamespaceSteps {
      */
     static long attach(Fd root, String unsafeTarget, List<String> components, Fd tree) throws LinuxException {
         try (Fd target = resolveTarget(root, unsafeTarget, components)) {
+            // The lookup may have been stuck (a guest's FUSE mount) until castd gave up and
+            // reported the mount as failed: then do not place it behind castd's back.
+            if (NamespaceThread.abandoned()) return -1;
             MountApi.moveOnto(tree, target);
         }
         return Kernel.stat(tree).mountId();

@@ -88,6 +88,42 @@ public final class RequestProcessor {
         }
     }
 
+    /**
+     * The reply to a request that changes nothing (showcast), decided from a read-only
+     * transaction, with no queue row and no history row; empty for any request that would
+     * change state (or whose verb is disabled). What castd still answers while its state disk
+     * is full ({@link org.phoenixcast.store.StateDisk}). Same policy as {@link #process}.
+     */
+    public Optional<String> answerWithoutWriting(ContainerName requester, String verbWord, String untrustedBody) {
+        Optional<Verb> verb = Verb.ofWord(verbWord);
+        if (verb.isEmpty() || verb.get() != Verb.SHOWCAST) return Optional.empty();
+        return db.transaction(tx -> {
+            SharingState state = sharing.read(tx.dsl());
+            if (!state.isEnabled(requester, verb.get())) return Optional.<String>empty();
+            List<String> lines;
+            try {
+                lines = RequestBody.lines(untrustedBody, maxLines);
+            } catch (IllegalArgumentException e) {
+                return Optional.<String>empty();
+            }
+            StringBuilder out = new StringBuilder();
+            for (String line : lines) {
+                Command command;
+                try {
+                    command = QualifiedNames.resolve(CommandParser.parse(verb.get(), line), n -> containers.resolve(tx.dsl(), n));
+                } catch (IllegalArgumentException e) {
+                    out.append(Reply.error(e.getMessage()).render());
+                    continue;
+                }
+                Decision decision = policy.decide(requester, command, state);
+                if (decision instanceof Decision.Show s) out.append(Reply.ok(s.lines()).render());
+                else if (decision instanceof Decision.Refuse r) out.append(Reply.error(r.reason()).render());
+                else return Optional.<String>empty();
+            }
+            return Optional.of(out.toString());
+        });
+    }
+
     /** Writes the reply of a DECIDED request and marks it REPLIED (also used after a restart). */
     public void deliver(QueuedRequest request, String reply, Optional<GuestChannel> channel) {
         if (channel.isEmpty()) return;

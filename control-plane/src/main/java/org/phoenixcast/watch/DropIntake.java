@@ -1,6 +1,7 @@
 package org.phoenixcast.watch;
 
 import java.util.List;
+import java.util.Optional;
 import org.phoenixcast.channel.GuestChannel;
 import org.phoenixcast.linux.Errno;
 import org.phoenixcast.linux.LinuxException;
@@ -14,6 +15,7 @@ import org.phoenixcast.protocol.RequestName;
 import org.phoenixcast.queue.RequestQueue;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.store.HistoryStore;
+import org.phoenixcast.store.StateDisk;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,15 +45,34 @@ public final class DropIntake {
     private final RefusalBursts bursts;
     private final int maxBytes;
     private final int maxPending;
+    private final StateDisk disk;
+    private final ReadOnlyAnswers readOnly;
+
+    /**
+     * Answers a request that needs no database write (showcast) straight from the database,
+     * without queueing it: how guests are still served while the state disk is full.
+     */
+    @FunctionalInterface
+    public interface ReadOnlyAnswers {
+        /** The rendered reply, or empty when the request would write (or cannot be answered so). */
+        Optional<String> answer(ContainerName requester, String verbWord, String untrustedBody);
+    }
 
     public DropIntake(Database db, RequestQueue queue, HistoryStore history, RefusalBursts bursts, int maxBytes,
                       int maxPending) {
+        this(db, queue, history, bursts, maxBytes, maxPending, new StateDisk(db.directory()), (c, v, b) -> Optional.empty());
+    }
+
+    public DropIntake(Database db, RequestQueue queue, HistoryStore history, RefusalBursts bursts, int maxBytes,
+                      int maxPending, StateDisk disk, ReadOnlyAnswers readOnly) {
         this.db = db;
         this.queue = queue;
         this.history = history;
         this.bursts = bursts;
         this.maxBytes = maxBytes;
         this.maxPending = maxPending;
+        this.disk = disk;
+        this.readOnly = readOnly;
     }
 
     /** The reply (and history reason) of a file refused because its guest has too many pending requests. */
@@ -100,7 +121,14 @@ public final class DropIntake {
             if (e.errno() != Errno.ENOENT) log.warn("container={} cannot read {}: {}", container, Printable.quote(untrustedName), e.getMessage());
             return false;
         }
-        Taken taken = db.transaction(tx -> {
+        if (disk.isFull()) {
+            answerWhileFull(channel, name, untrustedName, body);
+            return false;
+        }
+        recordRefusalsWhileFull();
+        Taken taken;
+        try {
+            taken = db.transaction(tx -> {
             if (queue.isKnown(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos())) return Taken.KNOWN;
             if (queue.countPending(tx.dsl(), container) >= maxPending) {
                 bursts.refused(tx.dsl(), container, untrustedName, tooManyPending(maxPending));
@@ -115,7 +143,15 @@ public final class DropIntake {
             }
             queue.enqueue(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos(), body);
             return Taken.QUEUED;
-        });
+            });
+        } catch (RuntimeException e) {
+            // H2 found no space after all (the disk filled faster than the check): nothing was
+            // committed (a failed commit is not in the store H2 reopens), so refuse like above.
+            if (!StateDisk.causedByFullDisk(e)) throw e;
+            disk.failedForLackOfSpace(e);
+            answerWhileFull(channel, name, untrustedName, body);
+            return false;
+        }
         // After the history commit, before the removal: the guest's reply never lacks its record.
         if (taken == Taken.REFUSED) replyError(channel, name, tooManyPending(maxPending));
         removeEntry(channel, untrustedName);
@@ -124,20 +160,64 @@ public final class DropIntake {
 
     private enum Taken { QUEUED, KNOWN, REFUSED }
 
+    /**
+     * The state disk is full: answer what needs no write, refuse the rest with the reason (its
+     * history row is written once there is space, {@link StateDisk#recordRefusals}), and
+     * remove the file either way: the guest has its answer and retries later.
+     */
+    private void answerWhileFull(GuestChannel channel, RequestName name, String untrustedName, String body) {
+        Optional<String> answer;
+        try {
+            answer = readOnly.answer(channel.name(), name.word(), body);
+        } catch (RuntimeException e) {
+            answer = Optional.empty(); // the database cannot even be read (H2 closed itself): refuse
+        }
+        if (answer.isPresent()) {
+            writeReply(channel, name, answer.get());
+        } else {
+            disk.refused(channel.name(), untrustedName);
+            replyError(channel, name, StateDisk.REASON);
+        }
+        removeEntry(channel, untrustedName);
+    }
+
+    /** Space is back: the history rows of the refusals made while it was not. */
+    private void recordRefusalsWhileFull() {
+        if (!disk.hasUnrecordedRefusals()) return;
+        try {
+            disk.recorded(db.transaction(tx -> disk.recordRefusals(tx.dsl(), history)));
+        } catch (RuntimeException e) {
+            log.warn("cannot record the refusals made while the state disk was full yet: {}", e.getMessage());
+        }
+    }
+
     private void refuse(GuestChannel channel, RequestName name, String untrustedName, String reason) {
         log.info("container={} refused request file {}: {}", channel.name(), Printable.quote(untrustedName), reason);
         if (name != null) replyError(channel, name, reason);
-        db.transaction(tx -> {
-            history.record(tx.dsl(), channel.name().value(), name == null ? "request" : name.word(),
-                    Printable.quote(untrustedName), "refused", reason, null);
-            return null;
-        });
+        if (disk.isFull()) {
+            removeEntry(channel, untrustedName); // no history row without space: the log line above is its record
+            return;
+        }
+        try {
+            db.transaction(tx -> {
+                history.record(tx.dsl(), channel.name().value(), name == null ? "request" : name.word(),
+                        Printable.quote(untrustedName), "refused", reason, null);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            if (!StateDisk.causedByFullDisk(e)) throw e;
+            disk.failedForLackOfSpace(e); // the reply went out; the log line above is its record
+        }
         removeEntry(channel, untrustedName);
     }
 
     private static void replyError(GuestChannel channel, RequestName name, String reason) {
+        writeReply(channel, name, Reply.error(reason).render());
+    }
+
+    private static void writeReply(GuestChannel channel, RequestName name, String reply) {
         try {
-            channel.writeReply(name.replyName(), Reply.error(reason).render());
+            channel.writeReply(name.replyName(), reply);
         } catch (LinuxException e) {
             log.warn("container={} cannot write reply {}: {}", channel.name(), name.replyName(), e.getMessage());
         }

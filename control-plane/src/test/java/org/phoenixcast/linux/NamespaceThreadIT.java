@@ -60,6 +60,94 @@ class NamespaceThreadIT {
         }
     }
 
+    /**
+     * A task stuck inside one container (as a lookup through a guest's stopped FUSE daemon
+     * would be) times out; the thread is set aside and a fresh one serves another container at
+     * once; the stuck container is refused at once while its task is stuck, at most
+     * MAX_STALLED threads are ever set aside, and everything is served again once the stuck
+     * tasks return, which see that their caller gave up.
+     */
+    @Test
+    void aStuckTaskIsSetAsideAndAFreshThreadServesTheOthers() throws Exception {
+        try (TestContainer stuck = TestContainer.start();
+             TestContainer other = TestContainer.start();
+             NamespaceThread ns = NamespaceThread.start(1_000);
+             Fd stuckPidfd = MountApi.pidfdOpen(stuck.pid());
+             Fd otherPidfd = MountApi.pidfdOpen(other.pid())) {
+            CountDownLatch release = new CountDownLatch(1);
+            java.util.List<Boolean> sawAbandoned = new java.util.concurrent.CopyOnWriteArrayList<>();
+            NamespaceThread.Task<Object> blocks = () -> {
+                // Like a lookup through a stopped FUSE daemon: an interrupt does not end it.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (release.getCount() > 0 && System.nanoTime() < deadline) {
+                    try {
+                        release.await(100, TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException ignored) {
+                        // keep blocking
+                    }
+                }
+                sawAbandoned.add(NamespaceThread.abandoned());
+                return null;
+            };
+
+            assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(() -> ns.inside(stuckPidfd, blocks),
+                    LinuxException.class).errno()).as("the stuck task times out").isEqualTo(Errno.ETIMEDOUT);
+            long start = System.nanoTime();
+            // (Which namespace a task runs in is onlyTheNamespaceThreadChangesNamespace's business.)
+            String seen = ns.inside(otherPidfd, () -> "served");
+            long otherMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(seen).as("a fresh thread serves the other container").isEqualTo("served");
+            assertThat(otherMillis).as("the other container waits for no timeout (ms)").isLessThan(1_000);
+            LinuxException busy = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    () -> ns.inside(stuckPidfd, () -> null), LinuxException.class);
+            assertThat(busy.errno()).as("the stuck container is refused at once").isEqualTo(Errno.EBUSY);
+            assertThat(ns.stalledCount()).isEqualTo(1);
+
+            // More stuck containers (other pidfds of the same process count as others): the cap holds.
+            java.util.List<Fd> more = new java.util.ArrayList<>();
+            try {
+                for (int i = 1; i < NamespaceThread.MAX_STALLED; i++) {
+                    Fd fd = MountApi.pidfdOpen(stuck.pid());
+                    more.add(fd);
+                    assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(() -> ns.inside(fd, blocks),
+                            LinuxException.class).errno()).isEqualTo(Errno.ETIMEDOUT);
+                }
+                assertThat(ns.stalledCount()).isEqualTo(NamespaceThread.MAX_STALLED);
+                assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(() -> ns.inside(otherPidfd, () -> null),
+                        LinuxException.class).errno()).as("beyond the cap every task is refused").isEqualTo(Errno.EAGAIN);
+                assertThat(threadsNamed(NamespaceThread.THREAD_NAME)).as("namespace threads alive")
+                        .isEqualTo(NamespaceThread.MAX_STALLED);
+
+                release.countDown();
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> ns.stalledCount() == 0);
+                assertThat(ns.inside(stuckPidfd, () -> "served")).isEqualTo("served");
+                assertThat(sawAbandoned).as("each stuck task saw its caller had given up").hasSize(NamespaceThread.MAX_STALLED)
+                        .containsOnly(true);
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                        .until(() -> threadsNamed(NamespaceThread.THREAD_NAME) == 1);
+                assertThat(namespaceOfThread(NamespaceThread.THREAD_NAME)).as("the one left is at home")
+                        .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString());
+            } finally {
+                release.countDown();
+                for (Fd fd : more) fd.close();
+            }
+        }
+    }
+
+    private static int threadsNamed(String name) throws Exception {
+        int n = 0;
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    if (Files.readString(task.resolve("comm")).trim().equals(name)) n++;
+                } catch (java.io.IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        return n;
+    }
+
     private static String namespaceOfThread(String name) throws Exception {
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : tasks.toList()) {

@@ -54,7 +54,23 @@ public final class CastdProcess implements AutoCloseable {
      * the state directory; {@code runtimes} is empty unless given: no discovery) and, unless null, these JVM options (CASTD_JAVA_OPTS, e.g. -Xmx).
      */
     public static CastdProcess start(java.util.Map<String, String> settings, String javaOpts) throws IOException {
+        return start(settings, javaOpts, 0);
+    }
+
+    /**
+     * Like {@link #start(java.util.Map, String)}, with the state directory on its own tmpfs of
+     * {@code stateTmpfsBytes} bytes (0: no tmpfs), so a test can fill castd's state disk.
+     * {@link #close()} unmounts it with everything else beneath the temporary directory.
+     */
+    public static CastdProcess start(java.util.Map<String, String> settings, String javaOpts, long stateTmpfsBytes)
+            throws IOException {
         Path parent = Files.createTempDirectory("castd-it");
+        if (stateTmpfsBytes > 0) {
+            Path state = Files.createDirectory(parent.resolve("state"));
+            ExecResult mount = run(List.of("mount", "-t", "tmpfs", "-o", "size=" + stateTmpfsBytes + ",mode=0700",
+                    "castd-state", state.toString()));
+            if (!mount.succeeded()) throw new IOException("cannot mount a tmpfs at " + state + ": " + mount);
+        }
         // No runtime discovery unless a test asks for it: a castd under test must not set up
         // /.syscmd in containers of the host's runtimes (or of another test's fixture).
         java.util.Map<String, String> effective = new java.util.TreeMap<>(settings);
@@ -165,6 +181,18 @@ public final class CastdProcess implements AutoCloseable {
         } finally {
             TestMounts.detachAllBeneath(stateDir.getParent());
             TestMounts.deleteTree(stateDir.getParent());
+        }
+    }
+
+    private static ExecResult run(List<String> command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly();
+            return new ExecResult(p.isAlive() ? -1 : p.exitValue(), out, "");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
     }
 
