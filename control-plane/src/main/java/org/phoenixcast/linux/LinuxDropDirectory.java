@@ -18,7 +18,8 @@ import java.util.List;
  * rescan before its writer closed it) is never read: the read happens under a {@link ReadLease},
  * which the kernel refuses while any writer has the file open and which holds off new writers
  * until the read is done. Such a file gives {@link RequestFileIncomplete}: left in place and
- * looked at again later.
+ * looked at again later. So does a file the guest holds a write lease on (the O_NONBLOCK open
+ * fails with EWOULDBLOCK instead of waiting for the lease break): castd never waits for it.
  */
 public final class LinuxDropDirectory implements DropDirectory {
     private final Fd dir;
@@ -29,6 +30,7 @@ public final class LinuxDropDirectory implements DropDirectory {
 
     /** Opens a host directory castd owns (an admin-configured path). */
     public static LinuxDropDirectory open(Path hostDirectory) throws LinuxException {
+        ReadLease.handleSignal();
         return new LinuxDropDirectory(Kernel.openHost(hostDirectory,
                 Kernel.O_RDONLY | Kernel.O_DIRECTORY | Kernel.O_NOFOLLOW));
     }
@@ -54,6 +56,9 @@ public final class LinuxDropDirectory implements DropDirectory {
             if (e.errno() == Errno.ELOOP) throw new RequestFileRefused("is a symlink");
             if (e.errno() == Errno.ENXIO) throw new RequestFileRefused("is a socket");
             if (e.errno() == Errno.EACCES) throw new RequestFileRefused("cannot be opened (a device?)");
+            // O_NONBLOCK open of a file another process holds a write lease on: EWOULDBLOCK
+            // instead of waiting up to lease-break-time. The guest only delays its own request.
+            if (e.errno() == Errno.EAGAIN) throw new RequestFileIncomplete("is under another process's lease");
             throw e;
         }
         try (file) {

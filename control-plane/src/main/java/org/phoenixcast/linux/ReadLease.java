@@ -19,14 +19,20 @@ final class ReadLease implements AutoCloseable {
     private static final int F_RDLCK = 0;
     private static final int F_UNLCK = 2;
 
-    static {
-        sun.misc.Signal.handle(new sun.misc.Signal("IO"), signal -> { });
-    }
+    private static final java.util.concurrent.atomic.AtomicBoolean SIGNAL_HANDLED = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final Fd file;
 
     private ReadLease(Fd file) {
         this.file = file;
+    }
+
+    /**
+     * Installs the no-op SIGIO handler (once per process). Called before castd opens a drop
+     * directory, so before its first lease and before any guest can make the kernel break one.
+     */
+    static void handleSignal() {
+        if (SIGNAL_HANDLED.compareAndSet(false, true)) sun.misc.Signal.handle(new sun.misc.Signal("IO"), signal -> { });
     }
 
     /**
@@ -38,6 +44,7 @@ final class ReadLease implements AutoCloseable {
      *                               complete file and leaves it in place
      */
     static ReadLease take(Fd file, String what) throws LinuxException, RequestFileIncomplete {
+        handleSignal();
         if (Native.libc().fcntl(file.get(), F_SETLEASE, F_RDLCK) == 0) return new ReadLease(file);
         int errno = Native.errno();
         if (errno == Errno.EAGAIN || errno == Errno.EBUSY) {

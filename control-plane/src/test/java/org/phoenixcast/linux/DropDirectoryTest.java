@@ -110,6 +110,21 @@ class DropDirectoryTest {
         assertThat(Files.readString(file)).isEqualTo("peer:/srv/x\npeer:/etc\n");
     }
 
+    /**
+     * A file another holder keeps under a write lease: read() neither blocks for the lease break
+     * (up to lease-break-time, 45 s by default) nor refuses it; it is incomplete until released.
+     */
+    @Test
+    void neverWaitsForAFileUnderAWriteLease() throws Exception {
+        Path file = Files.writeString(dir.resolve("caston.4"), "peer:/srv/x\n");
+        try (Fd holder = Kernel.openHost(file, Kernel.O_RDONLY | Kernel.O_NOFOLLOW)) {
+            assertThat(Native.libc().fcntl(holder.get(), 1024, 1)).as("F_SETLEASE F_WRLCK").isZero();
+            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertThatThrownBy(() -> drop.read("caston.4", 100))
+                    .isInstanceOf(RequestFileIncomplete.class).hasMessageContaining("lease"));
+        }
+        assertThat(new String(drop.read("caston.4", 100).content(), StandardCharsets.UTF_8)).isEqualTo("peer:/srv/x\n");
+    }
+
     @Test
     void refusesAFifoWithoutBlocking() throws Exception {
         new ProcessBuilder("mkfifo", dir.resolve("fifo").toString()).start().waitFor();
