@@ -337,15 +337,9 @@ class HostileGuestIT {
     enum BadFile { SYMLINK_TO_GUEST_PASSWD, SYMLINK_TO_HOST_PATH, FIFO, SOCKET, DEVICE, DIRECTORY, HARD_LINK,
         SPARSE_1_GIB, MILLION_LINES }
 
-    /**
-     * Every kind from the busybox guest and from the runc-userns guest; a sandbox exec costs a JVM
-     * start, so it gets a sample.
-     */
+    /** Every kind from every attacker. */
     Stream<Arguments> badCommandFiles() {
-        return Stream.of(Stream.of(BadFile.values()).map(b -> Arguments.of(busybox, b)),
-                Stream.of(BadFile.values()).map(b -> Arguments.of(runc, b)),
-                Stream.of(BadFile.SYMLINK_TO_GUEST_PASSWD, BadFile.FIFO, BadFile.HARD_LINK, BadFile.SPARSE_1_GIB)
-                        .map(b -> Arguments.of(sandbox, b))).flatMap(s -> s);
+        return attackers().flatMap(g -> Stream.of(BadFile.values()).map(b -> Arguments.of(g, b)));
     }
 
     @ParameterizedTest(name = "{0}: {1}")

@@ -68,7 +68,10 @@ class ShareAbuseIT {
     /**
      * Prints its effective uid; {@code as UID PROG ARGS} drops to UID and runs PROG; {@code lease
      * FILE SECONDS} holds a write lease on FILE (ignoring the SIGIO of its break) for SECONDS;
-     * {@code cgroupns PROG ARGS} runs PROG in a new cgroup namespace.
+     * {@code cgroupns PROG ARGS} runs PROG in a new cgroup namespace; {@code swap PATH OLD NEW}
+     * unmounts PATH (lazily), renames it to OLD and renames NEW (or with {@code @TARGET}, a
+     * symlink to TARGET) into its place, within microseconds: castd re-attaches a vanished
+     * channel within milliseconds, so a guest doing this with umount and mv races castd.
      */
     private static final String PROBE_C = """
             #define _GNU_SOURCE
@@ -76,6 +79,7 @@ class ShareAbuseIT {
             #include <grp.h>
             #include <sched.h>
             #include <signal.h>
+            #include <sys/mount.h>
             #include <stdio.h>
             #include <stdlib.h>
             #include <string.h>
@@ -87,6 +91,15 @@ class ShareAbuseIT {
                     execv(argv[3], argv + 3);
                     perror("execv");
                     return 3;
+                }
+                if (argc > 4 && strcmp(argv[1], "swap") == 0) {
+                    if (umount2(argv[2], MNT_DETACH)) { perror("umount2"); return 7; }
+                    if (rename(argv[2], argv[3])) { perror("rename away"); return 8; }
+                    if (argv[4][0] == '@' ? symlink(argv[4] + 1, argv[2]) : rename(argv[4], argv[2])) {
+                        perror("replace");
+                        return 9;
+                    }
+                    return 0;
                 }
                 if (argc > 2 && strcmp(argv[1], "cgroupns") == 0) {
                     if (unshare(CLONE_NEWCGROUP)) { perror("unshare"); return 6; }
@@ -218,9 +231,9 @@ class ShareAbuseIT {
 
     Stream<Arguments> renamedChannels() {
         List<String> attacks = List.of(
-                "umount -l /.syscmd && mv /.syscmd /old-drop{n} && mkdir /.syscmd && echo mine > /.syscmd/marker",
-                "umount -l /syscmd && mv /syscmd /old-syscmd{n} && mkdir -p /syscmd/replies && echo mine > /syscmd/marker",
-                "mkdir /moved-drop{n} && mount --move /.syscmd /moved-drop{n} && echo mine > /.syscmd/marker");
+                "mkdir /fake{n} && echo mine > /fake{n}/marker && {probe} swap /.syscmd /old-drop{n} /fake{n}",
+                "mkdir -p /fake{n}/replies && echo mine > /fake{n}/marker && {probe} swap /syscmd /old-syscmd{n} /fake{n}",
+                "mkdir /moved-drop{n} && mount --move /.syscmd /moved-drop{n}");
         return attackers().flatMap(g -> attacks.stream().map(a -> Arguments.of(g, a)));
     }
 
@@ -235,10 +248,14 @@ class ShareAbuseIT {
     void reattachesOverADropDirectoryTheGuestRenamedAndReplaced(DropGuest attacker, String attackPattern)
             throws IOException {
         String n = tag();
-        String attack = attackPattern.replace("{n}", n);
+        String attack = attackPattern.replace("{n}", n).replace("{probe}", giveProbe(attacker));
         HostMounts host = HostMounts.snapshot();
         Set<String> etc = names(HOST_ETC);
-        String fake = attack.contains("/.syscmd/marker") ? ".syscmd" : "syscmd";
+        String fake = attack.contains(" /.syscmd ") ? ".syscmd" : "syscmd";
+        boolean swapped = attack.contains(" swap ");
+        // What the guest's directory beneath castd's tmpfs must hold afterwards (seen from the host).
+        Set<String> expected = !swapped ? names(attacker.hostRoot().resolve(fake))
+                : fake.equals("syscmd") ? Set.of("marker", "replies") : Set.of("marker");
         attacker.shOk(attack);
         Instant attacked = Instant.now();
 
@@ -253,10 +270,9 @@ class ShareAbuseIT {
         assertThat(firstLine(reply)).isEqualTo("ok");
         assertThat(attacker.sh("cat /syscmd/replies/showcast." + t).stdout()).isEqualTo(reply);
         Path fakeOnHost = attacker.hostRoot().resolve(fake);
-        assertThat(names(fakeOnHost)).as("the guest's own directory beneath castd's tmpfs")
-                .isEqualTo(fake.equals("syscmd") ? Set.of("marker", "replies") : Set.of("marker"));
-        if (fake.equals("syscmd")) assertThat(names(fakeOnHost.resolve("replies"))).as("its replies/").isEmpty();
-        assertThat(Files.readString(fakeOnHost.resolve("marker"))).isEqualTo("mine\n");
+        assertThat(names(fakeOnHost)).as("the guest's own directory beneath castd's tmpfs").isEqualTo(expected);
+        if (swapped && fake.equals("syscmd")) assertThat(names(fakeOnHost.resolve("replies"))).as("its replies/").isEmpty();
+        if (swapped) assertThat(Files.readString(fakeOnHost.resolve("marker"))).isEqualTo("mine\n");
         for (String old : List.of("old-drop" + n, "old-syscmd" + n)) {
             Path p = attacker.hostRoot().resolve(old);
             if (Files.isDirectory(p)) assertThat(names(p)).as("renamed original " + old).isEmpty();
@@ -266,17 +282,18 @@ class ShareAbuseIT {
         assertPeerServed();
         // Leave castd's tmpfs over the guest's marker directory; only the moved-away mount goes.
         attacker.sh("umount -l /moved-drop" + n + " 2>/dev/null; rm -rf /old-drop" + n + " /old-syscmd" + n
-                + "; rmdir /moved-drop" + n + " 2>/dev/null; true");
+                + "; rmdir /moved-drop" + n + " /fake" + n + " 2>/dev/null; true");
     }
 
     /** A symlink where /.syscmd was: castd never mounts through it, and attaches again once it is gone. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("attackers")
     void neverAttachesThroughASymlinkPutInPlaceOfTheDropDirectory(DropGuest attacker) throws IOException {
+        giveProbe(attacker);
         HostMounts host = HostMounts.snapshot();
         Set<String> etc = names(HOST_ETC);
         Set<String> guestEtc = names(attacker.hostRoot().resolve("etc"));
-        attacker.shOk("umount -l /.syscmd && mv /.syscmd /old-drop && ln -s /etc /.syscmd");
+        attacker.shOk(giveProbe(attacker) + " swap /.syscmd /old-drop @/etc");
 
         await("nothing attached through the symlink for two resyncs").during(Duration.ofMillis(2500))
                 .atMost(Duration.ofSeconds(4)).pollInterval(Duration.ofMillis(50)).until(() -> !attacker.isAttached());
