@@ -13,6 +13,13 @@ import java.util.List;
  * then fstat on the opened fd decides (same inode as checked, regular, one link, size cap),
  * and at most max + 1 bytes are read. The drop tmpfs is nodev on the host, so even a device
  * node swapped in during the window cannot be opened.
+ *
+ * <p>A file still open for writing (a guest writing a request in several steps, found by a
+ * rescan before its writer closed it) is never read: the read happens under a {@link ReadLease},
+ * which the kernel refuses while any writer has the file open and which holds off new writers
+ * until the read is done. Such a file gives {@link RequestFileIncomplete}: left in place and
+ * looked at again later. So does a file the guest holds a write lease on (the O_NONBLOCK open
+ * fails with EWOULDBLOCK instead of waiting for the lease break): castd never waits for it.
  */
 public final class LinuxDropDirectory implements DropDirectory {
     private final Fd dir;
@@ -23,6 +30,7 @@ public final class LinuxDropDirectory implements DropDirectory {
 
     /** Opens a host directory castd owns (an admin-configured path). */
     public static LinuxDropDirectory open(Path hostDirectory) throws LinuxException {
+        ReadLease.handleSignal();
         return new LinuxDropDirectory(Kernel.openHost(hostDirectory,
                 Kernel.O_RDONLY | Kernel.O_DIRECTORY | Kernel.O_NOFOLLOW));
     }
@@ -33,7 +41,8 @@ public final class LinuxDropDirectory implements DropDirectory {
     }
 
     @Override
-    public RequestFile read(String name, int maxBytes) throws LinuxException, RequestFileRefused {
+    public RequestFile read(String name, int maxBytes) throws LinuxException, RequestFileRefused,
+            RequestFileIncomplete {
         if (name.indexOf('\uFFFD') >= 0) throw new RequestFileRefused("file name is not valid UTF-8");
         DirectoryEntries.requireName(name);
         byte[] path = Native.path(name);
@@ -47,15 +56,23 @@ public final class LinuxDropDirectory implements DropDirectory {
             if (e.errno() == Errno.ELOOP) throw new RequestFileRefused("is a symlink");
             if (e.errno() == Errno.ENXIO) throw new RequestFileRefused("is a socket");
             if (e.errno() == Errno.EACCES) throw new RequestFileRefused("cannot be opened (a device?)");
+            // O_NONBLOCK open of a file another process holds a write lease on: EWOULDBLOCK
+            // instead of waiting up to lease-break-time. The guest only delays its own request.
+            if (e.errno() == Errno.EAGAIN) throw new RequestFileIncomplete("is under another process's lease");
             throw e;
         }
         try (file) {
             Stat stat = Kernel.stat(file);
             if (stat.inode() != before.inode()) throw new RequestFileRefused("was replaced while being read");
             refuseUnlessAcceptable(stat, maxBytes);
-            byte[] content = Kernel.readAtMost(file, maxBytes + 1);
-            if (content.length > maxBytes) throw new RequestFileRefused("is larger than " + maxBytes + " bytes");
-            return new RequestFile(name, stat.inode(), stat.ctimeNanos(), content);
+            try (ReadLease lease = ReadLease.take(file, name)) {
+                // Under the lease: no writer has it open, none can open it until close().
+                Stat leased = Kernel.stat(file);
+                refuseUnlessAcceptable(leased, maxBytes);
+                byte[] content = Kernel.readAtMost(file, maxBytes + 1);
+                if (content.length > maxBytes) throw new RequestFileRefused("is larger than " + maxBytes + " bytes");
+                return new RequestFile(name, leased.inode(), leased.ctimeNanos(), content);
+            }
         }
     }
 

@@ -148,7 +148,7 @@ final class Native {
 
         int close(int fd);
 
-        /** fcntl(fd, cmd, int arg): only F_DUPFD_CLOEXEC is used. */
+        /** fcntl(fd, cmd, int arg): F_DUPFD_CLOEXEC and F_SETLEASE. */
         int fcntl(int fd, int cmd, int arg);
 
         long read(int fd, @Out byte[] buf, long count);

@@ -6,6 +6,7 @@ import org.phoenixcast.channel.GuestChannel;
 import org.phoenixcast.linux.Errno;
 import org.phoenixcast.linux.LinuxException;
 import org.phoenixcast.linux.RequestFile;
+import org.phoenixcast.linux.RequestFileIncomplete;
 import org.phoenixcast.linux.RequestFileRefused;
 import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.model.Printable;
@@ -116,6 +117,10 @@ public final class DropIntake {
             body = RequestBody.decode(file.content());
         } catch (RequestFileRefused | IllegalArgumentException e) {
             refuse(channel, name, untrustedName, e.getMessage());
+            return false;
+        } catch (RequestFileIncomplete e) {
+            // Still being written: its writer's close (IN_CLOSE_WRITE) or the next rescan brings it back.
+            log.debug("container={} request file {} {}; later", container, Printable.quote(untrustedName), e.getMessage());
             return false;
         } catch (LinuxException e) {
             if (e.errno() != Errno.ENOENT) log.warn("container={} cannot read {}: {}", container, Printable.quote(untrustedName), e.getMessage());

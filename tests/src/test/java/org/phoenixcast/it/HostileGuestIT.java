@@ -25,7 +25,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -37,6 +40,8 @@ import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.HostMounts;
 import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.it.support.UnshareContainer;
+import org.phoenixcast.it.support.RuntimeContainer;
+import org.phoenixcast.it.runtimes.RuncFixture;
 
 /**
  * Hostile guests against a real castd: every attack from the threat model's list that a guest
@@ -44,10 +49,12 @@ import org.phoenixcast.it.support.UnshareContainer;
  * row, and change nothing on the host (its mount table and files), in the attacker's own mount
  * table, or for the other guest, which keeps being served.
  *
- * <p>Attackers: a castd sandbox (dash) and a busybox unshare container. The peer (the other
- * guest, and the owner of shares) is a busybox container.
+ * <p>Attackers: a castd sandbox (dash, no user namespace), a busybox unshare container (no user
+ * namespace) and a runc container with uid maps (container root is host uid 100000), which castd
+ * discovered from runc's state. The peer (the other guest, and the owner of shares) is a busybox
+ * container.
  */
-@RequiresRoot(tools = {"unshare", "nsenter", "mount", "umount", "pivot_root", "busybox"})
+@RequiresRoot(tools = {"unshare", "nsenter", "mount", "umount", "pivot_root", "busybox", "runc", "mknod"})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileGuestIT {
     /** castd resyncs every second; a refusal or a re-attach well within this is "prompt". */
@@ -56,35 +63,60 @@ class HostileGuestIT {
     private static final Path HOST_PASSWD = Path.of("/etc/passwd");
 
     private final AtomicInteger tags = new AtomicInteger();
+    /** Tests and seconds per attacker kind (first word of the display name), printed at the end. */
+    private final Map<String, double[]> secondsByAttacker = new LinkedHashMap<>();
+    private Instant testStart;
     private CastdProcess castd;
     private UnshareContainer busyboxContainer;
     private UnshareContainer peerContainer;
     private DropGuest sandbox;
     private DropGuest busybox;
     private DropGuest peer;
+    private RuncFixture runcFixture;
+    private DropGuest runc;
 
     @BeforeAll
     void startCastdAndGuests() throws IOException {
-        castd = CastdProcess.start();
+        runcFixture = RuncFixture.withUserNamespace();
+        RuntimeContainer runcContainer = runcFixture.create("rn1");
+        runcContainer.start();
+        castd = CastdProcess.start(runcFixture.castdSettings(), null);
         busyboxContainer = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "bb1");
         peerContainer = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "peer");
         sandbox = DropGuest.sandbox(castd, "sb1");
         busybox = DropGuest.registered(castd, "bb1", busyboxContainer);
         peer = DropGuest.registered(castd, "peer", peerContainer);
+        runc = DropGuest.discovered(castd, "runc", runcContainer);
+    }
+
+    @BeforeEach
+    void startClock() {
+        testStart = Instant.now();
+    }
+
+    @AfterEach
+    void stopClock(TestInfo info) {
+        double[] t = secondsByAttacker.computeIfAbsent(info.getDisplayName().split("[ :]")[0], k -> new double[2]);
+        t[0]++;
+        t[1] += Duration.between(testStart, Instant.now()).toMillis() / 1000.0;
     }
 
     @AfterAll
     void stopEverything() throws IOException {
+        secondsByAttacker.forEach((kind, t) -> System.out.printf("HostileGuestIT: %s: %d tests in %.1f s%n", kind,
+                (int) t[0], t[1]));
         try {
             if (castd != null) castd.close();
         } finally {
             if (busyboxContainer != null) busyboxContainer.close();
             if (peerContainer != null) peerContainer.close();
+            if (runcFixture != null) runcFixture.close();
         }
     }
 
+    /** sandbox, busybox (no user namespace) and runc-userns: every parameterized attack runs from each. */
     Stream<DropGuest> attackers() {
-        return Stream.of(sandbox, busybox);
+        return Stream.of(sandbox, busybox, runc);
     }
 
     /** The other attacker: a third container, for shares offered to someone else. */
@@ -305,11 +337,9 @@ class HostileGuestIT {
     enum BadFile { SYMLINK_TO_GUEST_PASSWD, SYMLINK_TO_HOST_PATH, FIFO, SOCKET, DEVICE, DIRECTORY, HARD_LINK,
         SPARSE_1_GIB, MILLION_LINES }
 
-    /** Every kind from the busybox guest; a sandbox exec costs a JVM start, so it gets a sample. */
+    /** Every kind from every attacker. */
     Stream<Arguments> badCommandFiles() {
-        return Stream.concat(Stream.of(BadFile.values()).map(b -> Arguments.of(busybox, b)),
-                Stream.of(BadFile.SYMLINK_TO_GUEST_PASSWD, BadFile.FIFO, BadFile.HARD_LINK, BadFile.SPARSE_1_GIB)
-                        .map(b -> Arguments.of(sandbox, b)));
+        return attackers().flatMap(g -> Stream.of(BadFile.values()).map(b -> Arguments.of(g, b)));
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -329,7 +359,7 @@ class HostileGuestIT {
                     + tmp + " && mv " + tmp + " " + drop + file);
             case FIFO -> attacker.shOk("mkfifo " + tmp + " && mv " + tmp + " " + drop + file);
             case SOCKET -> bindSocket(attacker, file);
-            case DEVICE -> attacker.shOk("mknod " + tmp + " c 1 3 && mv " + tmp + " " + drop + file);
+            case DEVICE -> makeDevice(attacker, tmp, drop + file);
             case DIRECTORY -> attacker.shOk("mkdir " + tmp + " && echo peer:/srv/x > " + tmp + "/caston && mv " + tmp
                     + " " + drop + file);
             case HARD_LINK -> attacker.shOk("echo peer:/srv/x > " + tmp + " && ln " + tmp + " " + drop + file);
@@ -350,6 +380,27 @@ class HostileGuestIT {
         }
         attacker.shOk("rm -f " + tmp + "; rm -rf " + drop + ".x*");
         assertUnchanged(before, attacker);
+    }
+
+    /**
+     * A guest with its own user namespace may not mknod a device (EPERM), so for it the node is
+     * made on the host side of its drop tmpfs, which is what a guest with CAP_MKNOD could do.
+     */
+    private void makeDevice(DropGuest attacker, String tmp, String target) throws IOException {
+        if (!attacker.kind().endsWith("-userns")) {
+            attacker.shOk("mknod " + tmp + " c 1 3 && mv " + tmp + " " + target);
+            return;
+        }
+        assertThat(attacker.sh("mknod " + tmp + " c 1 3").succeeded()).as("mknod in a user namespace").isFalse();
+        Path hidden = attacker.hostDrop().resolve(tmp.substring(tmp.lastIndexOf('/') + 1));
+        try {
+            Process p = new ProcessBuilder("mknod", hidden.toString(), "c", "1", "3").inheritIO().start();
+            assertThat(p.waitFor()).as("host mknod").isZero();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        Files.move(hidden, attacker.hostDrop().resolve(target.substring(target.lastIndexOf('/') + 1)));
     }
 
     /** A socket is created from the host side of the drop tmpfs: no guest here has a tool to bind one. */
