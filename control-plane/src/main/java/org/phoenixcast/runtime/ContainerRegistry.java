@@ -36,6 +36,14 @@ public final class ContainerRegistry implements AutoCloseable {
     private final Map<ContainerName, Integer> refused = new HashMap<>();
     /** The mount namespace of each live container: no two names may share one. */
     private final Map<ContainerName, String> namespaces = new HashMap<>();
+    /**
+     * The PID file as it was when castd pinned the process it names, per PID-file registration.
+     * Kept after that process exits: a PID file still the same then is stale (see {@link #refresh}).
+     */
+    private final Map<ContainerName, PidFileStamp> pinnedFrom = new HashMap<>();
+
+    /** A PID file's identity: the PID in it, its inode and its modification time. */
+    private record PidFileStamp(int pid, Object fileKey, long modifiedNanos) {}
 
     public ContainerRegistry(MountFacade kernel, ProcessExits exits) {
         this.kernel = kernel;
@@ -80,10 +88,27 @@ public final class ContainerRegistry implements AutoCloseable {
         // PID-file ones, so after a castd restart a stale PID file can never win a namespace.
         List<Registration> ordered = new java.util.ArrayList<>(registrations);
         ordered.sort(java.util.Comparator.comparing((Registration r) -> r.pidFile().isPresent()));
+        pinnedFrom.keySet().retainAll(byName.keySet());
         for (Registration r : ordered) {
             if (live.containsKey(r.name())) continue;
+            Optional<PidFileStamp> stamp = pidFileStamp(r);
             Optional<Integer> pid = currentPid(r);
             if (pid.isEmpty()) continue;
+            // A PID file not rewritten since the init it named exited is stale, whatever runs
+            // under that PID now: a reused PID may be any process, in a mount namespace of its
+            // own (a container castd does not know, an unshare'd tool), which no namespace check
+            // can tell from the container. A runtime that restarts the container writes the file
+            // again (new PID, inode or time).
+            // NOTE: remembered only while castd runs; a PID reused across a castd restart is
+            // caught only by the namespace checks below.
+            PidFileStamp pinned = pinnedFrom.get(r.name());
+            if (pinned != null && stamp.isPresent() && stamp.get().equals(pinned) && pinned.pid() == pid.get()) {
+                if (!pid.get().equals(refused.put(r.name(), pid.get()))) {
+                    log.warn("container={} PID {} refused: the PID file still names the init that exited"
+                            + " (stale PID file; waiting for it to be rewritten)", r.name(), pid.get());
+                }
+                continue;
+            }
             try {
                 ContainerHandle h = kernel.open(pid.get());
                 boolean reused = r.pidFile().isEmpty() && r.pidStart().isPresent() && r.pidStart().get() != h.startTime();
@@ -119,6 +144,7 @@ public final class ContainerRegistry implements AutoCloseable {
                     continue;
                 }
                 refused.remove(r.name());
+                if (stamp.isPresent() && stamp.get().pid() == h.pid()) pinnedFrom.put(r.name(), stamp.get());
                 live.put(r.name(), h);
                 exits.track(h.pid(), h::isAlive);
                 started.add(r.name());
@@ -152,6 +178,23 @@ public final class ContainerRegistry implements AutoCloseable {
         }
         namespaces.put(name, ns.get());
         return Optional.empty();
+    }
+
+    /**
+     * The PID file's identity, read before its content (a file rewritten in between then differs
+     * from the stamp at the next refresh, never the other way round); empty without a PID file.
+     */
+    private static Optional<PidFileStamp> pidFileStamp(Registration r) {
+        if (r.pidFile().isEmpty()) return Optional.empty();
+        try {
+            Path file = Path.of(r.pidFile().get());
+            var attributes = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            int pid = Integer.parseInt(Files.readString(file).trim());
+            return Optional.of(new PidFileStamp(pid, attributes.fileKey(),
+                    attributes.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS)));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     private static Optional<Integer> currentPid(Registration r) {
