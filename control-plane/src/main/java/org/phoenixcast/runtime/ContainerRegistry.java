@@ -40,10 +40,13 @@ public final class ContainerRegistry implements AutoCloseable {
      * The PID file as it was when castd pinned the process it names, per PID-file registration.
      * Kept after that process exits: a PID file still the same then is stale (see {@link #refresh}).
      */
-    private final Map<ContainerName, PidFileStamp> pinnedFrom = new HashMap<>();
+    private final Map<ContainerName, Pinned> pinnedFrom = new HashMap<>();
 
     /** A PID file's identity: the PID in it, its inode and its modification time. */
     private record PidFileStamp(int pid, Object fileKey, long modifiedNanos) {}
+
+    /** The PID file as it was when castd pinned the process it named, and that process's /proc starttime. */
+    private record Pinned(PidFileStamp stamp, long startTime) {}
 
     public ContainerRegistry(MountFacade kernel, ProcessExits exits) {
         this.kernel = kernel;
@@ -95,22 +98,26 @@ public final class ContainerRegistry implements AutoCloseable {
             Optional<Integer> pid = currentPid(r);
             if (pid.isEmpty()) continue;
             // A PID file not rewritten since the init it named exited is stale, whatever runs
-            // under that PID now: a reused PID may be any process, in a mount namespace of its
+            // under that PID now (a process with another /proc starttime): a reused PID may be any process, in a mount namespace of its
             // own (a container castd does not know, an unshare'd tool), which no namespace check
             // can tell from the container. A runtime that restarts the container writes the file
             // again (new PID, inode or time).
             // NOTE: remembered only while castd runs; a PID reused across a castd restart is
             // caught only by the namespace checks below.
-            PidFileStamp pinned = pinnedFrom.get(r.name());
-            if (pinned != null && stamp.isPresent() && stamp.get().equals(pinned) && pinned.pid() == pid.get()) {
-                if (!pid.get().equals(refused.put(r.name(), pid.get()))) {
-                    log.warn("container={} PID {} refused: the PID file still names the init that exited"
-                            + " (stale PID file; waiting for it to be rewritten)", r.name(), pid.get());
-                }
-                continue;
-            }
+            Pinned pinned = pinnedFrom.get(r.name());
+            boolean unchangedFile = pinned != null && stamp.isPresent() && stamp.get().equals(pinned.stamp())
+                    && pinned.stamp().pid() == pid.get();
             try {
                 ContainerHandle h = kernel.open(pid.get());
+                // The same process (same starttime) is not stale: castd only lost sight of it.
+                if (unchangedFile && h.startTime() != pinned.startTime()) {
+                    if (!pid.get().equals(refused.put(r.name(), pid.get()))) {
+                        log.warn("container={} PID {} refused: the PID file still names the init that exited"
+                                + " (stale PID file; waiting for it to be rewritten)", r.name(), pid.get());
+                    }
+                    h.close();
+                    continue;
+                }
                 boolean reused = r.pidFile().isEmpty() && r.pidStart().isPresent() && r.pidStart().get() != h.startTime();
                 if (reused && isDiscovered(r)) {
                     log.debug("container={} PID {} was reused after its runtime listed it", r.name(), pid.get());
@@ -144,7 +151,9 @@ public final class ContainerRegistry implements AutoCloseable {
                     continue;
                 }
                 refused.remove(r.name());
-                if (stamp.isPresent() && stamp.get().pid() == h.pid()) pinnedFrom.put(r.name(), stamp.get());
+                if (stamp.isPresent() && stamp.get().pid() == h.pid()) {
+                    pinnedFrom.put(r.name(), new Pinned(stamp.get(), h.startTime()));
+                }
                 live.put(r.name(), h);
                 exits.track(h.pid(), h::isAlive);
                 started.add(r.name());
