@@ -136,7 +136,9 @@ final class Injector {
             clone = ns.inside(owner.pidfd(),
                     () -> NamespaceSteps.cloneSource(owner.root(), unsafePath, withIdmap, ownerUserNamespace));
         } catch (LinuxException e) {
-            if ("setns".equals(e.operation()) && !owner.isAlive()) {
+            // ESRCH from setns by pidfd: the owner is exiting (its namespaces are gone before its
+            // pidfd reports the exit), so isAlive() may still say yes for a moment.
+            if ("setns".equals(e.operation()) && (e.errno() == Errno.ESRCH || !owner.isAlive())) {
                 throw new MountRefused("owner container (pid " + owner.pid() + ") exited");
             }
             throw sourceRefusal(e, unsafePath);
@@ -220,7 +222,7 @@ final class Injector {
                 default: throw e;
             }
         }
-        if ("setns".equals(e.operation()) && receiver != null && !receiver.isAlive()) {
+        if ("setns".equals(e.operation()) && receiver != null && (e.errno() == Errno.ESRCH || !receiver.isAlive())) {
             return new MountRefused("receiver container (pid " + receiver.pid() + ") exited");
         }
         throw e;

@@ -38,6 +38,8 @@ public final class Reconciler {
     private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
     /** mount_id of a placed_mount row written before move_mount: the intent, not yet a mount. */
     static final long PENDING = 0;
+    /** A guest renaming a moved mount's directory while castd unmounts it is chased this often, then left. */
+    private static final int MOVED_MOUNT_ATTEMPTS = 3;
 
     private final Database db;
     private final SharingStore sharing;
@@ -105,8 +107,12 @@ public final class Reconciler {
                     ? adoptPending(receiver, handle, placed, table) : placed;
             boolean present = p.receiverPid() == handle.pid() && table.stream()
                     .anyMatch(m -> m.mountId() == p.mountId() && m.mountPoint().equals(p.target().value()));
+            Optional<MountInfo> moved = present || p.mountId() == PENDING || p.receiverPid() != handle.pid()
+                    ? Optional.empty() : table.stream().filter(m -> m.mountId() == p.mountId()).findFirst();
             if (present) {
                 have.put(p.target(), p);
+            } else if (moved.isPresent()) {
+                detachMoved(receiver, handle, p, moved.get());
             } else if (p.mountId() == PENDING) {
                 db.transaction(tx -> {
                     sharing.forgetPlaced(tx.dsl(), receiver, p.target());
@@ -133,6 +139,15 @@ public final class Reconciler {
         for (PlacedMount p : surplus) {
             try {
                 kernel.detach(handle, p.target(), p.mountId());
+                // The guest may have moved the mount since the table above was read: detach
+                // then found nothing at the target. Chase it where it is now.
+                Optional<MountInfo> moved = kernel.mountTable(handle).stream()
+                        .filter(m -> m.mountId() == p.mountId() && !m.mountPoint().equals(p.target().value())).findFirst();
+                if (moved.isPresent()) {
+                    detachMoved(receiver, handle, p, moved.get());
+                    have.remove(p.target());
+                    continue;
+                }
                 have.remove(p.target());
                 events.add(new MountEvent(MountEvent.Kind.UNMOUNTED, receiver, p.source(), p.target(), p.access(), ""));
                 db.transaction(tx -> {
@@ -151,6 +166,49 @@ public final class Reconciler {
             events.add(place(receiver, handle, d));
         }
         return events;
+    }
+
+    /**
+     * The guest moved a mount castd placed (renamed a directory above it, or {@code mount --move}):
+     * it is still the share, but no longer where castd would look for it to unmount it, so a
+     * castoff, an owner's ucast or a block would leave the receiver holding the owner's folder.
+     * castd detaches it where it is now (the unmount is checked by mount id on the fd resolved
+     * there, as at the target) and forgets it; the normal pass mounts the share again at its
+     * target if it is still wanted. A guest renaming while castd looks is chased a few times.
+     *
+     * <p>NOTE: the mount is found by its id in the receiver's table; had the guest unmounted it
+     * and the kernel given the same id to a new mount of the guest's, that mount (inside the
+     * guest's own namespace) would be detached instead: a nuisance the guest makes for itself.
+     */
+    private void detachMoved(ContainerName receiver, ContainerHandle handle, PlacedMount p, MountInfo where) {
+        String outcome = "failed";
+        String reason = "moved by the guest to " + where.mountPoint() + " and could not be unmounted there";
+        MountInfo now = where;
+        for (int attempt = 0; attempt < MOVED_MOUNT_ATTEMPTS && now != null; attempt++) {
+            try {
+                kernel.detach(handle, GuestPath.parse(now.mountPoint()), p.mountId());
+                long id = p.mountId();
+                now = kernel.mountTable(handle).stream().filter(m -> m.mountId() == id).findFirst().orElse(null);
+            } catch (IOException | IllegalArgumentException e) {
+                reason = reason + ": " + e.getMessage();
+                break;
+            }
+        }
+        if (now == null) {
+            outcome = "unmounted";
+            reason = "moved by the guest to " + where.mountPoint() + "; unmounted there";
+            log.info("container={} mount of {} at {} was {}", receiver, p.source(), p.target(), reason);
+        } else {
+            log.warn("container={} mount of {} at {} was {}", receiver, p.source(), p.target(), reason);
+        }
+        String historyOutcome = outcome;
+        String historyReason = reason;
+        db.transaction(tx -> {
+            sharing.forgetPlaced(tx.dsl(), receiver, p.target());
+            history.record(tx.dsl(), receiver.value(), "unmount", p.source() + " " + p.target(), historyOutcome,
+                    historyReason, null);
+            return null;
+        });
     }
 
     private MountEvent place(ContainerName receiver, ContainerHandle handle, DesiredMounts.Desired d) {

@@ -36,6 +36,17 @@ public final class ContainerRegistry implements AutoCloseable {
     private final Map<ContainerName, Integer> refused = new HashMap<>();
     /** The mount namespace of each live container: no two names may share one. */
     private final Map<ContainerName, String> namespaces = new HashMap<>();
+    /**
+     * The PID file as it was when castd pinned the process it names, per PID-file registration.
+     * Kept after that process exits: a PID file still the same then is stale (see {@link #refresh}).
+     */
+    private final Map<ContainerName, Pinned> pinnedFrom = new HashMap<>();
+
+    /** A PID file's identity: the PID in it, its inode and its modification time. */
+    private record PidFileStamp(int pid, Object fileKey, long modifiedNanos) {}
+
+    /** The PID file as it was when castd pinned the process it named, and that process's /proc starttime. */
+    private record Pinned(PidFileStamp stamp, long startTime) {}
 
     public ContainerRegistry(MountFacade kernel, ProcessExits exits) {
         this.kernel = kernel;
@@ -80,12 +91,33 @@ public final class ContainerRegistry implements AutoCloseable {
         // PID-file ones, so after a castd restart a stale PID file can never win a namespace.
         List<Registration> ordered = new java.util.ArrayList<>(registrations);
         ordered.sort(java.util.Comparator.comparing((Registration r) -> r.pidFile().isPresent()));
+        pinnedFrom.keySet().retainAll(byName.keySet());
         for (Registration r : ordered) {
             if (live.containsKey(r.name())) continue;
+            Optional<PidFileStamp> stamp = pidFileStamp(r);
             Optional<Integer> pid = currentPid(r);
             if (pid.isEmpty()) continue;
+            // A PID file not rewritten since the init it named exited is stale, whatever runs
+            // under that PID now (a process with another /proc starttime): a reused PID may be any process, in a mount namespace of its
+            // own (a container castd does not know, an unshare'd tool), which no namespace check
+            // can tell from the container. A runtime that restarts the container writes the file
+            // again (new PID, inode or time).
+            // NOTE: remembered only while castd runs; a PID reused across a castd restart is
+            // caught only by the namespace checks below.
+            Pinned pinned = pinnedFrom.get(r.name());
+            boolean unchangedFile = pinned != null && stamp.isPresent() && stamp.get().equals(pinned.stamp())
+                    && pinned.stamp().pid() == pid.get();
             try {
                 ContainerHandle h = kernel.open(pid.get());
+                // The same process (same starttime) is not stale: castd only lost sight of it.
+                if (unchangedFile && h.startTime() != pinned.startTime()) {
+                    if (!pid.get().equals(refused.put(r.name(), pid.get()))) {
+                        log.warn("container={} PID {} refused: the PID file still names the init that exited"
+                                + " (stale PID file; waiting for it to be rewritten)", r.name(), pid.get());
+                    }
+                    h.close();
+                    continue;
+                }
                 boolean reused = r.pidFile().isEmpty() && r.pidStart().isPresent() && r.pidStart().get() != h.startTime();
                 if (reused && isDiscovered(r)) {
                     log.debug("container={} PID {} was reused after its runtime listed it", r.name(), pid.get());
@@ -119,6 +151,9 @@ public final class ContainerRegistry implements AutoCloseable {
                     continue;
                 }
                 refused.remove(r.name());
+                if (stamp.isPresent() && stamp.get().pid() == h.pid()) {
+                    pinnedFrom.put(r.name(), new Pinned(stamp.get(), h.startTime()));
+                }
                 live.put(r.name(), h);
                 exits.track(h.pid(), h::isAlive);
                 started.add(r.name());
@@ -152,6 +187,23 @@ public final class ContainerRegistry implements AutoCloseable {
         }
         namespaces.put(name, ns.get());
         return Optional.empty();
+    }
+
+    /**
+     * The PID file's identity, read before its content (a file rewritten in between then differs
+     * from the stamp at the next refresh, never the other way round); empty without a PID file.
+     */
+    private static Optional<PidFileStamp> pidFileStamp(Registration r) {
+        if (r.pidFile().isEmpty()) return Optional.empty();
+        try {
+            Path file = Path.of(r.pidFile().get());
+            var attributes = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            int pid = Integer.parseInt(Files.readString(file).trim());
+            return Optional.of(new PidFileStamp(pid, attributes.fileKey(),
+                    attributes.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS)));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     private static Optional<Integer> currentPid(Registration r) {

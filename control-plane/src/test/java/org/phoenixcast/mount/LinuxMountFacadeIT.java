@@ -311,6 +311,68 @@ class LinuxMountFacadeIT {
         assertThat(Files.exists(Path.of("/x"))).isFalse();
     }
 
+    /**
+     * The owner flips /srcp between its real folder (renamed into place and out again) and a
+     * symlink to / or to /proc/1/root while castd injects /srcp/src into a receiver, thousands of
+     * times. Each inject either fails cleanly or mounts the owner's real folder (the marker file
+     * is there; the mount's root is that folder under either of its names), never the host's root,
+     * another folder of the owner, or anything in the host's mount table. With -Dphoenix.full=true
+     * 30,000 injects.
+     */
+    @Test
+    void racingOwnerNeverRedirectsTheSource() throws Exception {
+        TestContainer owner = container();
+        TestContainer receiver = container();
+        owner.check("rm -rf /src /srcp && mkdir -p /real/src && echo owner-marker > /real/src/MARKER");
+        owner.check("(n=0; while :; do mv -T /real /srcp; mv -T /srcp /real; ln -s / /srcp; rm -f /srcp;"
+                + " ln -s /proc/1/root /srcp; rm -f /srcp; n=$((n+1)); echo $n > /swaps.tmp; mv /swaps.tmp /swaps; done)"
+                + " </dev/null >/dev/null 2>&1 &");
+        await().atMost(Duration.ofSeconds(5)).until(() -> owner.sh("test -L /srcp").exit() == 0);
+        ContainerHandle o = open(owner);
+        ContainerHandle r = open(receiver);
+        String hostBefore = hostMountinfo();
+        String receiverBefore = receiver.mountinfo();
+        MountSpec spec = new MountSpec(new MountSource.GuestFolder(o, GuestPath.parse("/srcp/src")),
+                GuestPath.parse("/in"), Access.READ_ONLY, false);
+        int injects = Boolean.getBoolean("phoenix.full") ? 30_000 : 3_000;
+        int mounted = 0;
+        int refused = 0;
+        int markersRead = 0;
+        java.util.Map<String, Integer> reasons = new java.util.TreeMap<>();
+        long t0 = System.nanoTime();
+        int made = 0;
+        // at least the planned injects, and (bounded) until 20 of them won the race and mounted
+        for (; made < injects || (mounted < 20 && System.nanoTime() - t0 < 30_000_000_000L); made++) {
+            long id;
+            try {
+                id = facade.inject(r, spec);
+            } catch (MountRefused | org.phoenixcast.linux.LinuxException e) {
+                refused++;
+                reasons.merge(e.getMessage().replaceAll("pid \\d+", "pid N"), 1, Integer::sum);
+                continue;
+            }
+            mounted++;
+            MountInfo info = facade.mountTable(r).stream().filter(m -> m.mountId() == id).findFirst().orElseThrow();
+            assertThat(info.mountPoint()).isEqualTo("/in");
+            assertThat(info.root()).as("the owner's real folder, under either name").matches(".*/(real|srcp)/src");
+            if (markersRead < 20) {
+                assertThat(receiver.check("cat /in/MARKER")).isEqualTo("owner-marker\n");
+                markersRead++;
+            }
+            facade.detach(r, GuestPath.parse("/in"), id);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String swaps = owner.check("cat /swaps").strip();
+        System.out.printf("source race: %d injects in %.1f s, %d mounted (the owner's folder each time, marker read in %d),"
+                + " %d refused %s, owner's loop swapped %s times%n", made, seconds, mounted, markersRead, refused,
+                reasons, swaps);
+        assertThat(hostMountinfo()).isEqualTo(hostBefore);
+        assertThat(receiver.mountinfo()).isEqualTo(receiverBefore);
+        assertThat(mounted).as("the race let some injects through").isPositive();
+        assertThat(refused).as("the race made some injects fail").isPositive();
+        assertThat(Long.parseLong(swaps)).isPositive();
+    }
+
     @Test
     void injectAndDetachLatency() throws Exception {
         TestContainer c = container();
