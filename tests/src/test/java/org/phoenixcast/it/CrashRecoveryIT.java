@@ -53,7 +53,7 @@ class CrashRecoveryIT {
     static final int CI_PER_GUEST = 300;
     static final int FULL_ROUNDS = 20;
     static final int FULL_GUESTS = 5;
-    static final int FULL_PER_GUEST = 400;
+    static final int FULL_PER_GUEST = 200;
     private static final boolean FULL = Boolean.getBoolean("phoenix.full");
     private static final int ROUNDS = Integer.getInteger("phoenix.crash.rounds", FULL ? FULL_ROUNDS : CI_ROUNDS);
     private static final int FIRING = Integer.getInteger("phoenix.crash.guests", FULL ? FULL_GUESTS : CI_GUESTS);
