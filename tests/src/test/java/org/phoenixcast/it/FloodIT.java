@@ -72,6 +72,8 @@ class FloodIT {
     private static final double P90_FACTOR = 8;
     /** b's worst request under flood, absolute: castd's 1 s resync, a GC pause and a loaded 2-core box included. */
     private static final Duration MAX_CAP = Duration.ofSeconds(1);
+    /** b's worst request under flood may also be this many times its worst without it. */
+    private static final int MAX_FACTOR = 3;
     private static final long RSS_CAP_KIB = 512 * 1024;
     private static final long HEAP_GROWTH_CAP_KIB = 32 * 1024;
     private static final String REFUSAL = "error: too many pending requests (max " + MAX_QUEUED + "); try again later\n";
@@ -186,7 +188,11 @@ class FloodIT {
                 .isLessThanOrEqualTo((long) (MEDIAN_FACTOR * baseMedian));
         soft.assertThat(pct(underFlood, 90)).as("b's p90 under flood (ns) vs %d x without", (int) P90_FACTOR)
                 .isLessThanOrEqualTo((long) (P90_FACTOR * Math.max(pct(baseline, 90), TimeUnit.MILLISECONDS.toNanos(2))));
-        soft.assertThat(pct(underFlood, 100)).as("b's worst request under flood (ns)").isLessThanOrEqualTo(MAX_CAP.toNanos());
+        // The worst of thousands of probes (a full run) also catches the machine's own hiccups:
+        // at load 20 b's worst was 0.75 s without the flood and 1.42 s in a 10-minute one.
+        long worstCap = Math.max(MAX_CAP.toNanos(), MAX_FACTOR * pct(baseline, 100));
+        soft.assertThat(pct(underFlood, 100)).as("b's worst request under flood (ns) vs 1 s or %d x its worst without",
+                MAX_FACTOR).isLessThanOrEqualTo(worstCap);
         // How many files a gets in is castd's drain rate (DB-bound, ~5 commits per request); how
         // many it tries is the flood: thousands of writes, most of them bouncing off a full tmpfs.
         soft.assertThat(written.get()).as("a's files written").isGreaterThanOrEqualTo(FILES > 0 ? FILES : 500);
