@@ -42,11 +42,11 @@ public final class Database implements AutoCloseable {
      */
     static final String NO_TRACE_FILE = ";TRACE_LEVEL_FILE=0";
     /**
-     * No compaction on close: with RETENTION_TIME=0 (castd's setting before), H2 2.3.232's compaction on close lost rows
-     * committed since the database was opened (measured: 50 rows, close, 10 more, close, reopen
-     * showed 51; after an out-of-space failure and reopen it lost a row committed before the
-     * disk filled). DatabaseTest#keepsEveryCommittedRowAcrossCleanCloses. The file is not
-     * shrunk on close; H2 reuses its free space (castd's database stays tens of KiB).
+     * No compaction on close: with RETENTION_TIME=0 (castd's setting before), H2 2.3.232's
+     * compaction on close lost rows committed since the database was opened (measured: 50 rows,
+     * close, 10 more, close, reopen showed 51; after an out-of-space failure and reopen it lost a
+     * row committed before the disk filled). DatabaseTest#keepsEveryCommittedRowAcrossCleanCloses.
+     * The file is not shrunk on close; H2 reuses its free space.
      */
     static final String NO_COMPACT_ON_CLOSE = ";MAX_COMPACT_TIME=0";
     /** Everything castd's URL adds to the file name. */
