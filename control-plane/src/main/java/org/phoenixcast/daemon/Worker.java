@@ -47,6 +47,11 @@ final class Worker implements Runnable {
     private static final int BATCH = 64;
     /** How soon a container that is still starting (not in its own root yet) is looked at again. */
     private static final Duration STARTING_RETRY = Duration.ofMillis(20);
+    /** Replied requests stay in the queue table this long (a crash's leftover files are long gone). */
+    static final Duration REPLIED_KEPT = Duration.ofHours(1);
+    /** Pruning runs at most this often, deleting at most PRUNE_BATCH rows, so a backlog goes in slices. */
+    private static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
+    private static final int PRUNE_BATCH = 10_000;
 
     private final CastdConfig config;
     private final Clock clock;
@@ -75,6 +80,7 @@ final class Worker implements Runnable {
     private final AtomicBoolean redeliver = new AtomicBoolean(false);
     private volatile boolean running = true;
     private Instant nextResync = Instant.MIN;
+    private Instant nextPrune = Instant.MIN;
     private Instant nextRefresh = Instant.MAX;
 
     Worker(CastdConfig config, Clock clock, Database db, StateDisk disk, MountFacade kernel, ContainerStore containers,
@@ -192,6 +198,7 @@ final class Worker implements Runnable {
             nextResync = clock.instant().plus(config.resyncInterval());
         }
         if (served > 0 || resync) writeStatuses();
+        if (resync) pruneRepliedRequests();
     }
 
     /**
@@ -214,6 +221,14 @@ final class Worker implements Runnable {
         }
         if (served >= BATCH) poke();
         return served;
+    }
+
+    /** Keeps the queue table bounded: old REPLIED rows go (history keeps every outcome). */
+    private void pruneRepliedRequests() {
+        if (disk.isFull() || clock.instant().isBefore(nextPrune)) return;
+        nextPrune = clock.instant().plus(PRUNE_EVERY);
+        int pruned = db.transaction(tx -> queue.pruneReplied(tx.dsl(), REPLIED_KEPT, PRUNE_BATCH));
+        if (pruned > 0) log.info("pruned {} replied requests older than {} from the queue table", pruned, REPLIED_KEPT);
     }
 
     /** On start-up: deliver replies of requests decided before a crash. */

@@ -64,15 +64,29 @@ public final class RequestProcessor {
     /** The outcome of one request line before mounts are reconciled. */
     private record LineResult(String untrustedLine, Reply reply, Set<SourceRef> accepted) {}
 
-    /** Processes a QUEUED request; {@code channel} is empty when the requester is not running (reply is kept). */
+    /**
+     * Processes a QUEUED request; {@code channel} is empty when the requester is not running (reply is kept).
+     *
+     * <p>Deciding and reconciling are guarded: any exception there becomes an "internal error"
+     * reply and a history row. Delivering is not: once the guest has its reply, a failure to mark
+     * the request REPLIED must not overwrite that reply with an error (the request was applied).
+     * Such a failure propagates to the worker, which redelivers the DECIDED reply later.
+     */
     public void process(QueuedRequest request, Optional<GuestChannel> channel) {
         MDC.put("container", request.container().value());
+        try {
+            deliver(request, decideAndApply(request), channel);
+        } finally {
+            MDC.remove("container");
+        }
+    }
+
+    private String decideAndApply(QueuedRequest request) {
         try {
             List<LineResult> results = decide(request);
             boolean changed = results.stream().anyMatch(r -> r.reply().ok() && r.accepted() != null);
             List<MountEvent> events = changed ? reconciler.reconcileAll() : List.of();
-            String reply = render(request.container(), results, events);
-            deliver(request, reply, channel);
+            return render(request.container(), results, events);
         } catch (RuntimeException e) {
             log.error("container={} request {} failed", request.container(), request.fileName(), e);
             String reply = Reply.error("internal error in castd (request " + request.id() + "); see castd's log").render();
@@ -82,9 +96,7 @@ public final class RequestProcessor {
                 queue.markDecided(tx.dsl(), request.id(), reply);
                 return null;
             });
-            deliver(request, reply, channel);
-        } finally {
-            MDC.remove("container");
+            return reply;
         }
     }
 

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.store.Database;
+import org.phoenixcast.testing.MutableClock;
 
 class RequestQueueTest {
     private static final ContainerName WEB1 = ContainerName.parse("web1");
@@ -73,6 +74,37 @@ class RequestQueueTest {
 
     private void replied(long id, String reply) {
         tx(d -> { queue.markReplied(d, id, reply); return null; });
+    }
+
+    private boolean knownTo(RequestQueue q, ContainerName c, String name, long inodeAndCtime) {
+        return tx(d -> q.isKnown(d, c, name, inodeAndCtime, inodeAndCtime));
+    }
+
+    @Test
+    void prunesOnlyRepliedRowsOlderThanTheWindowAndAtMostTheLimit() {
+        MutableClock clock = new MutableClock();
+        RequestQueue q = new RequestQueue(clock);
+        long old1 = tx(d -> q.enqueue(d, WEB1, "caston.1", 1, 1, "x\n"));
+        long old2 = tx(d -> q.enqueue(d, WEB1, "caston.2", 2, 2, "x\n"));
+        long oldDecided = tx(d -> q.enqueue(d, WEB1, "caston.3", 3, 3, "x\n"));
+        long oldQueued = tx(d -> q.enqueue(d, WEB2, "caston.4", 4, 4, "x\n"));
+        tx(d -> { q.markReplied(d, old1, "ok\n"); q.markReplied(d, old2, "ok\n"); q.markDecided(d, oldDecided, "ok\n"); return null; });
+        clock.advance(java.time.Duration.ofHours(1));
+        long fresh = tx(d -> q.enqueue(d, WEB1, "caston.5", 5, 5, "x\n"));
+        tx(d -> { q.markReplied(d, fresh, "ok\n"); return null; });
+        clock.advance(java.time.Duration.ofSeconds(1));
+
+        java.time.Duration hour = java.time.Duration.ofHours(1);
+        int first = tx(d -> q.pruneReplied(d, hour, 1));
+        int second = tx(d -> q.pruneReplied(d, hour, 100));
+        int third = tx(d -> q.pruneReplied(d, hour, 100));
+        assertThat(List.of(first, second, third)).as("limit 1, then the other old one, then none").containsExactly(1, 1, 0);
+
+        assertThat(knownTo(q, WEB1, "caston.1", 1)).isFalse();
+        assertThat(knownTo(q, WEB1, "caston.2", 2)).isFalse();
+        assertThat(knownTo(q, WEB1, "caston.3", 3)).as("decided, reply not delivered").isTrue();
+        assertThat(knownTo(q, WEB2, "caston.4", 4)).as("still queued").isTrue();
+        assertThat(knownTo(q, WEB1, "caston.5", 5)).as("replied within the window").isTrue();
     }
 
     @Test

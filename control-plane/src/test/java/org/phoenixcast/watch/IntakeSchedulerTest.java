@@ -1,5 +1,6 @@
 package org.phoenixcast.watch;
 
+import org.phoenixcast.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
