@@ -305,7 +305,7 @@ class LinuxMountFacadeIT {
                 refused++;
             }
         }
-        System.out.println("race: " + mounted + " mounted, " + refused + " refused");
+        System.out.println("LinuxMountFacadeIT: target race: " + mounted + " mounted, " + refused + " refused");
         assertThat(hostMountinfo()).isEqualTo(hostBefore);
         assertThat(c.mountinfo()).doesNotContain(" /x ").doesNotContain(" /race/x/");
         assertThat(Files.exists(Path.of("/x"))).isFalse();
@@ -363,7 +363,7 @@ class LinuxMountFacadeIT {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         String swaps = owner.check("cat /swaps").strip();
-        System.out.printf("source race: %d injects in %.1f s, %d mounted (the owner's folder each time, marker read in %d),"
+        System.out.printf("LinuxMountFacadeIT: source race: %d injects in %.1f s, %d mounted (the owner's folder each time, marker read in %d),"
                 + " %d refused %s, owner's loop swapped %s times%n", made, seconds, mounted, markersRead, refused,
                 reasons, swaps);
         assertThat(hostMountinfo()).isEqualTo(hostBefore);

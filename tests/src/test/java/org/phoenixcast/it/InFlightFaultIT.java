@@ -167,7 +167,7 @@ class InFlightFaultIT {
         }
         assertThat(again.mountPoints().stream().filter("/mnt/a"::equals)).hasSize(accepted ? 1 : 0);
         assertThat(castd.log()).doesNotContain("internal error").doesNotContain("Exception in thread");
-        System.out.printf("guest killed in its burst: %d requests, %d replied when the SIGKILL was sent, %d by the time "
+        System.out.printf("InFlightFaultIT: guest killed in its burst: %d requests, %d replied when the SIGKILL was sent, %d by the time "
                         + "castd listed the guest stopped, all %d after the runc restart; replies %s; history %s; last "
                         + "decided %s, mounts match; another guest served %d ms after the kill%n", burst, answeredAtKill,
                 answeredWhileRunning, burst, firstLines, outcomes, lastDecided, servedMillis);
@@ -245,7 +245,7 @@ class InFlightFaultIT {
         assertThat(firstLine(requestFast(sandbox.hostDrop(), sandbox.hostReplies(), "showcast", ""))).isEqualTo("ok");
         assertThat(ProcessHandle.of(castd.pid()).map(ProcessHandle::isAlive)).contains(true);
         assertThat(castd.log()).doesNotContain("internal error");
-        System.out.printf("owner SIGKILLed during a caston/castoff burst, %d rounds of %d requests (kill 0-4 ms after #%d): "
+        System.out.printf("InFlightFaultIT: owner SIGKILLed during a caston/castoff burst, %d rounds of %d requests (kill 0-4 ms after #%d): "
                         + "replies %s; %d sightings of the share in the receiver from the kill on, all the owner's folder; "
                         + "no stray mount in the receiver, castd or the host%n", rounds, perRound, killAt, replies,
                 sightingsAfterKill);
@@ -318,7 +318,7 @@ class InFlightFaultIT {
         await("the restarted container gets its share back").atMost(Duration.ofSeconds(15))
                 .until(() -> Files.readAllLines(Path.of("/proc/" + restarted.pid() + "/mountinfo")).stream()
                         .anyMatch(l -> l.split(" ")[4].equals("/mnt/c")));
-        System.out.printf("PID reuse: 2 PIDs taken over (%d spawn attempts with ns_last_pid), %d looks at their mount tables "
+        System.out.printf("InFlightFaultIT: PID reuse: 2 PIDs taken over (%d spawn attempts with ns_last_pid), %d looks at their mount tables "
                 + "over %d s: unchanged; both containers stopped; a rewritten PID file is followed%n", attempts, looks,
                 SEVERAL_RESYNCS.toSeconds());
     }

@@ -50,7 +50,7 @@ import org.phoenixcast.testing.RequiresRoot;
  *
  * <p>CI runs {@value #CI_REQUESTS} requests per case; the full run, thousands:
  * {@code mvn -o -pl tests -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
- * -Dit.test=SwapRaceIT -Dfailsafe.failIfNoSpecifiedTests=false -Djazzer.skip=true -Dphoenix.full=true}
+ * -Dit.test=SwapRaceIT -Dfailsafe.failIfNoSpecifiedTests=false -Dphoenix.full=true}
  */
 @RequiresRoot(tools = {"runc", "nsenter", "unshare", "busybox"})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -116,7 +116,7 @@ class SwapRaceIT {
                 + "  rmdir /old$k/t /old$k 2>/dev/null\n"
                 + "done\n";
         Figures f = race(owner, receiver, receiver, loop, source, "/race/t|/old[0-9]+/t", expected);
-        System.out.printf("swap race (target parent -> /): owner %s, receiver %s: %d requests, %d ok, %d refused, "
+        System.out.printf("SwapRaceIT: swap race (target parent -> /): owner %s, receiver %s: %d requests, %d ok, %d refused, "
                         + "%d mounted by caston, %d sightings of a mount, all of the owner's folder at /race/t (or where the guest "
                         + "renamed it), %d swaps, %.1f s; %d host mount table "
                         + "samples unchanged%n",
@@ -149,7 +149,7 @@ class SwapRaceIT {
                 + "  n=$((n+2))\n"
                 + "done\n";
         Figures f = race(owner, receiver, owner, loop, source, "/in", expected);
-        System.out.printf("swap race (source parent -> / and /proc/1/root): owner %s, receiver %s: %d requests, %d ok, "
+        System.out.printf("SwapRaceIT: swap race (source parent -> / and /proc/1/root): owner %s, receiver %s: %d requests, %d ok, "
                         + "%d refused, %d mounted by caston, %d sightings of a mount, all of the owner's folder at /in, %d swaps, %.1f s; %d host "
                         + "mount table samples unchanged%n",
                 owner.kind(), receiver.kind(), f.requests, f.ok, f.refused, f.mounted, f.mountsSeen, f.swaps,
