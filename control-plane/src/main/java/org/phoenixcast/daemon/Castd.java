@@ -29,6 +29,7 @@ public final class Castd implements Callable<Integer> {
         java.nio.file.Files.createDirectories(settings.stateDir());
         java.nio.file.Files.setPosixFilePermissions(settings.stateDir(),
                 java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        org.phoenixcast.linux.ReadLease.requireLeasesEnabled();
         MountFacade kernel = LinuxMountFacade.start(settings.stateDir().resolve("run"));
         Daemon daemon = Daemon.start(settings, kernel);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -14,12 +14,15 @@ package org.phoenixcast.linux;
  * signal can never end the daemon; a handled (not ignored) signal is reset to its default in
  * the child processes castd starts.
  */
-final class ReadLease implements AutoCloseable {
+public final class ReadLease implements AutoCloseable {
     private static final int F_SETLEASE = 1024;
     private static final int F_RDLCK = 0;
     private static final int F_UNLCK = 2;
 
-    private static final java.util.concurrent.atomic.AtomicBoolean SIGNAL_HANDLED = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The system-wide switch for leases: with 0 every F_SETLEASE fails with EINVAL. */
+    private static final java.nio.file.Path LEASES_ENABLE = java.nio.file.Path.of("/proc/sys/fs/leases-enable");
+
+    private static boolean signalHandled;
 
     private final Fd file;
 
@@ -31,8 +34,29 @@ final class ReadLease implements AutoCloseable {
      * Installs the no-op SIGIO handler (once per process). Called before castd opens a drop
      * directory, so before its first lease and before any guest can make the kernel break one.
      */
-    static void handleSignal() {
-        if (SIGNAL_HANDLED.compareAndSet(false, true)) sun.misc.Signal.handle(new sun.misc.Signal("IO"), signal -> { });
+    static synchronized void handleSignal() {
+        if (signalHandled) return;
+        // Marked only once installed: if this throws, the next call tries again (SIGIO's default
+        // action would end castd, so no lease may be taken without the handler).
+        sun.misc.Signal.handle(new sun.misc.Signal("IO"), signal -> { });
+        signalHandled = true;
+    }
+
+    /**
+     * Fails castd's start, with one line, on a host where leases are switched off: castd could
+     * never tell a complete request file, so it would leave every one in place and serve none.
+     */
+    public static void requireLeasesEnabled() throws java.io.IOException {
+        requireLeasesEnabled(LEASES_ENABLE);
+    }
+
+    static void requireLeasesEnabled(java.nio.file.Path leasesEnable) throws java.io.IOException {
+        if (!java.nio.file.Files.isReadable(leasesEnable)) return; // no such switch: leases are on
+        if (java.nio.file.Files.readString(leasesEnable).strip().equals("0")) {
+            throw new IllegalStateException("file leases are disabled (fs.leases-enable = 0): castd reads guest request"
+                    + " files under a read lease to never act on a half-written one; enable them with"
+                    + " 'sysctl fs.leases-enable=1'");
+        }
     }
 
     /**
