@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.phoenixcast.it.support.CastdJson;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
+import org.phoenixcast.it.support.ReplyCollector;
 import org.phoenixcast.it.support.H2Integrity;
 import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.it.support.UnshareContainer;
@@ -101,40 +102,16 @@ class CrashRecoveryIT {
         startCollectingReplies();
     }
 
-    /**
-     * Every reply castd wrote, as "guest:name" → content. castd keeps only each guest's newest
-     * 512 replies (the /syscmd tmpfs is bounded), and a round sends more, so replies are
-     * collected as they appear instead of read at the end.
-     */
-    private final Map<String, String> replies = new java.util.concurrent.ConcurrentHashMap<>();
-    /** How many replies were collected so far (a cheap "how far is the round" for the kill moment). */
-    private final java.util.concurrent.atomic.AtomicInteger repliesSeen = new java.util.concurrent.atomic.AtomicInteger();
-    private final java.util.concurrent.ScheduledExecutorService collector =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    /** Every reply castd wrote, per guest, collected as it appears (a round sends more than castd keeps). */
+    private ReplyCollector replies;
 
     private void startCollectingReplies() {
-        collector.scheduleWithFixedDelay(() -> {
-            for (var e : guests.entrySet()) {
-                try (var names = Files.list(e.getValue().hostReplies())) {
-                    for (Path f : (Iterable<Path>) names::iterator) {
-                        String key = e.getKey() + ":" + f.getFileName();
-                        if (f.getFileName().toString().startsWith(".") || replies.containsKey(key)) continue;
-                        try {
-                            if (replies.putIfAbsent(key, Files.readString(f)) == null) repliesSeen.incrementAndGet();
-                        } catch (IOException pruned) {
-                            // removed between list and read: it was seen before, or a later pass sees it
-                        }
-                    }
-                } catch (IOException | RuntimeException notThereYet) {
-                    // the directory is re-created when castd restarts; the next pass looks again
-                }
-            }
-        }, 0, 20, java.util.concurrent.TimeUnit.MILLISECONDS);
+        replies = ReplyCollector.start(guests.values(), Duration.ofMillis(20));
     }
 
     @AfterEach
     void stopEverything() throws IOException {
-        collector.shutdownNow();
+        if (replies != null) replies.close();
         try {
             if (castd != null) castd.close();
         } finally {
@@ -158,15 +135,15 @@ class CrashRecoveryIT {
                 sent.computeIfAbsent(requester, k -> new ArrayList<>()).addAll(bursts.get(requester).keySet());
             }
             int roundRequests = FIRING * BURST;
-            int before = repliesSeen.get();
+            int before = replies.total();
             List<CompletableFuture<Void>> writers = bursts.entrySet().stream()
                     .map(e -> CompletableFuture.runAsync(() -> drop(guests.get(e.getKey()), e.getValue()))).toList();
             // A random moment during the burst: after 0 to ~2/3 of this round's replies.
             int killAfter = random.nextInt(roundRequests * 2 / 3);
             await("round " + round + ": " + killAfter + " replies before the kill").atMost(DRAIN)
-                    .pollInterval(Duration.ofMillis(5)).until(() -> repliesSeen.get() - before >= killAfter);
+                    .pollInterval(Duration.ofMillis(5)).until(() -> replies.total() - before >= killAfter);
             castd.kill9();
-            int answeredAtKill = repliesSeen.get() - before;
+            int answeredAtKill = replies.total() - before;
             Path crashCopy = H2Integrity.copyOf(castd.stateDir().resolve("db"));
             int logBefore = castd.log().length();
             long t0 = System.nanoTime();
@@ -344,13 +321,14 @@ class CrashRecoveryIT {
     }
 
     private int repliesWithPrefix(String prefix) {
-        return (int) replies.keySet().stream().filter(k -> k.substring(k.indexOf(':') + 1).contains("." + prefix)).count();
+        return (int) guests.keySet().stream().flatMap(g -> replies.of(g).keySet().stream())
+                .filter(name -> name.contains("." + prefix)).count();
     }
 
     private List<String> missingReplies(Map<String, List<String>> sent) {
         List<String> missing = new ArrayList<>();
         sent.forEach((g, files) -> {
-            for (String f : files) if (!replies.containsKey(g + ":" + f)) missing.add(g + ":" + f);
+            for (String f : files) if (!replies.of(g).containsKey(f)) missing.add(g + ":" + f);
         });
         return missing;
     }
@@ -361,7 +339,7 @@ class CrashRecoveryIT {
     private void assertRepliesAreSingleBlocks(SoftAssertions soft, Map<String, List<String>> sent) throws IOException {
         for (var e : sent.entrySet()) {
             for (String f : e.getValue()) {
-                List<String> lines = replies.get(e.getKey() + ":" + f).lines().toList();
+                List<String> lines = replies.of(e.getKey()).get(f).lines().toList();
                 soft.assertThat(lines).as(e.getKey() + " reply " + f).isNotEmpty();
                 if (lines.isEmpty()) continue;
                 soft.assertThat(lines.get(0)).as(f).matches("ok|error: .*");

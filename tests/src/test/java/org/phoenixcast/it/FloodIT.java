@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -32,6 +31,7 @@ import org.phoenixcast.it.support.CastdJson;
 import org.phoenixcast.it.support.CastdJson.HistoryRow;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
+import org.phoenixcast.it.support.ReplyCollector;
 import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.testing.RequiresRoot;
@@ -84,9 +84,9 @@ class FloodIT {
     private UnshareContainer containerB;
     private DropGuest a;
     private DropGuest b;
-    /** a's replies as castd writes them (castd keeps only each guest's newest 512): name → first line. */
-    private final Map<String, String> repliesOfA = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService collector = Executors.newSingleThreadScheduledExecutor();
+    /** a's replies as castd writes them (castd keeps only each guest's newest 512). */
+    private ReplyCollector collector;
+    private Map<String, String> repliesOfA = Map.of();
 
     @BeforeEach
     void start() throws IOException {
@@ -100,7 +100,7 @@ class FloodIT {
 
     @AfterEach
     void stop() throws IOException {
-        collector.shutdownNow();
+        if (collector != null) collector.close();
         try {
             if (castd != null) castd.close();
         } finally {
@@ -119,7 +119,8 @@ class FloodIT {
         long heapBefore = heapUsedAfterGcKiB();
         long rssBefore = rssKiB();
 
-        collector.scheduleWithFixedDelay(this::collectRepliesOfA, 0, 10, TimeUnit.MILLISECONDS);
+        collector = ReplyCollector.start(List.of(a), Duration.ofMillis(10));
+        repliesOfA = collector.of("a");
         AtomicBoolean flooding = new AtomicBoolean(true);
         AtomicLong written = new AtomicLong();
         AtomicLong enospc = new AtomicLong();
@@ -148,7 +149,7 @@ class FloodIT {
         await("every file a wrote answered, queue drained").atMost(DRAIN).pollInterval(Duration.ofMillis(200))
                 .until(() -> (FILES > 0 || repliesOfA.keySet().containsAll(sentByA)) && CastdJson.queued(castd) == 0
                         && a.dropEntries().isEmpty());
-        collector.shutdownNow();
+        collector.close();
         long heapAfter = heapUsedAfterGcKiB();
         long rssAfter = rssKiB();
 
@@ -254,22 +255,6 @@ class FloodIT {
                 enospc.incrementAndGet();
                 LockSupport.parkNanos(1_000_000);
             }
-        }
-    }
-
-    private void collectRepliesOfA() {
-        try (var names = Files.list(a.hostReplies())) {
-            for (Path f : (Iterable<Path>) names::iterator) {
-                String name = f.getFileName().toString();
-                if (name.startsWith(".") || repliesOfA.containsKey(name)) continue;
-                try {
-                    repliesOfA.put(name, Files.readString(f, StandardCharsets.UTF_8));
-                } catch (NoSuchFileException pruned) {
-                    // pruned between list and read: a later check finds it missing
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // the next pass looks again
         }
     }
 

@@ -11,10 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.assertj.core.api.SoftAssertions;
@@ -24,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
+import org.phoenixcast.it.support.ReplyCollector;
 import org.phoenixcast.it.support.ExecResult;
 import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.store.Database;
@@ -82,8 +79,9 @@ class FullDropDirectoryIT {
     private UnshareContainer containerB;
     private DropGuest a;
     private DropGuest b;
-    private final Map<String, String> repliesOfA = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService collector = Executors.newSingleThreadScheduledExecutor();
+    /** a's replies as castd writes them (castd keeps only each guest's newest 512). */
+    private ReplyCollector collector;
+    private Map<String, String> repliesOfA = Map.of();
 
     @BeforeEach
     void start() throws IOException {
@@ -96,7 +94,7 @@ class FullDropDirectoryIT {
 
     @AfterEach
     void stop() throws IOException {
-        collector.shutdownNow();
+        if (collector != null) collector.close();
         try {
             if (castd != null) castd.close();
         } finally {
@@ -107,7 +105,8 @@ class FullDropDirectoryIT {
 
     @Test
     void theGuestCommandSaysTheDirectoryIsFullAndNothingCompleteIsLost() throws Exception {
-        collector.scheduleWithFixedDelay(this::collectRepliesOfA, 0, 10, TimeUnit.MILLISECONDS);
+        collector = ReplyCollector.start(List.of(a), Duration.ofMillis(10));
+        repliesOfA = collector.of("a");
         ExecResult run = a.sh(FILL_THEN_ASK);
         ExecResult other = b.sh("/syscmd/showcast; echo \"exit $?\"");
 
@@ -133,7 +132,7 @@ class FullDropDirectoryIT {
         for (int i = 0; i < complete; i++) expected.add("showcast.fill" + i);
         await("every complete request of a answered").atMost(DRAIN).pollInterval(Duration.ofMillis(200))
                 .until(() -> repliesOfA.keySet().containsAll(expected) && a.dropEntries().isEmpty());
-        collector.shutdownNow();
+        collector.close();
         castd.stop();
         Map<String, List<String>> rows = queueRowsOfA();
 
@@ -163,22 +162,6 @@ class FullDropDirectoryIT {
         Matcher m = p.matcher(text);
         if (!m.find()) throw new AssertionError("no '" + p + "' in the guest's output:\n" + text);
         return Integer.parseInt(m.group(1));
-    }
-
-    private void collectRepliesOfA() {
-        try (var names = Files.list(a.hostReplies())) {
-            for (Path f : (Iterable<Path>) names::iterator) {
-                String name = f.getFileName().toString();
-                if (name.startsWith(".") || repliesOfA.containsKey(name)) continue;
-                try {
-                    repliesOfA.put(name, Files.readString(f));
-                } catch (IOException pruned) {
-                    // pruned between list and read
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // the directory is re-created when castd restarts; the next pass looks again
-        }
     }
 
     private Map<String, List<String>> queueRowsOfA() throws IOException {

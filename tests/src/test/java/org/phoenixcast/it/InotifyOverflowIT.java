@@ -14,9 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.assertj.core.api.SoftAssertions;
@@ -25,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
+import org.phoenixcast.it.support.ReplyCollector;
 import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.testing.RequiresRoot;
@@ -62,12 +60,11 @@ class InotifyOverflowIT {
     private CastdProcess castd;
     private final List<UnshareContainer> containers = new ArrayList<>();
     private final Map<String, DropGuest> guests = new LinkedHashMap<>();
-    private final Map<String, String> replies = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService collector = Executors.newSingleThreadScheduledExecutor();
+    private ReplyCollector replies;
 
     @AfterEach
     void stop() throws IOException {
-        collector.shutdownNow();
+        if (replies != null) replies.close();
         try {
             if (castd != null) castd.close();
         } finally {
@@ -92,7 +89,7 @@ class InotifyOverflowIT {
             containers.add(c);
             guests.put(name, DropGuest.registered(castd, name, c));
         }
-        collector.scheduleWithFixedDelay(this::collectReplies, 0, 10, TimeUnit.MILLISECONDS);
+        replies = ReplyCollector.start(guests.values(), Duration.ofMillis(10));
 
         long start = System.nanoTime();
         Map<String, List<String>> sent = new LinkedHashMap<>();
@@ -139,12 +136,12 @@ class InotifyOverflowIT {
         }
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
         long overflows = castd.log().lines().filter(l -> l.contains("inotify queue overflowed")).count();
-        collector.shutdownNow();
+        replies.close();
 
         SoftAssertions soft = new SoftAssertions();
         soft.assertThat(overflows).as("IN_Q_OVERFLOW events castd logged (the test must overflow the queue)").isPositive();
         for (var e : sent.entrySet()) {
-            for (String f : e.getValue()) soft.assertThat(replies.get(e.getKey() + ":" + f)).as(f).isEqualTo("ok\n");
+            for (String f : e.getValue()) soft.assertThat(replies.of(e.getKey()).get(f)).as(f).isEqualTo("ok\n");
             soft.assertThat(guests.get(e.getKey()).dropEntries()).as(e.getKey() + "'s drop directory").isEmpty();
         }
         castd.stop();
@@ -187,27 +184,9 @@ class InotifyOverflowIT {
         }
     }
 
-    private void collectReplies() {
-        for (var g : guests.entrySet()) {
-            try (var names = Files.list(g.getValue().hostReplies())) {
-                for (Path f : (Iterable<Path>) names::iterator) {
-                    String key = g.getKey() + ":" + f.getFileName();
-                    if (f.getFileName().toString().startsWith(".") || replies.containsKey(key)) continue;
-                    try {
-                        replies.put(key, Files.readString(f));
-                    } catch (IOException pruned) {
-                        // pruned between list and read
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                // the next pass looks again
-            }
-        }
-    }
-
     private List<String> missing(Map<String, List<String>> sent) {
         List<String> out = new ArrayList<>();
-        sent.forEach((g, files) -> files.stream().filter(f -> !replies.containsKey(g + ":" + f)).forEach(out::add));
+        sent.forEach((g, files) -> files.stream().filter(f -> !replies.of(g).containsKey(f)).forEach(out::add));
         return out;
     }
 
