@@ -20,7 +20,10 @@ import java.util.Set;
  *
  * <p>Other test runs on the same machine create and remove mounts beneath their own temporary
  * directories; {@link #changesSince} ignores those under /tmp that are not beneath one of the
- * directories this test owns, and reports every other change.
+ * directories this test owns, and reports every other change except those of other processes'
+ * own areas: the default runtime directory /run/phoenix-cast (where control-plane ITs stage the
+ * read-only lock; a test castd keeps its under its state directory in /tmp), and Podman's and
+ * Docker's storage (runtime fixtures of other runs).
  */
 public record HostMounts(Set<String> entries) {
 
@@ -47,8 +50,14 @@ public record HostMounts(Set<String> entries) {
         return changes;
     }
 
+    /** Where other processes' test runs mount and unmount on their own. */
+    private static final List<Path> OTHERS = List.of(Path.of("/run/phoenix-cast"), Path.of("/var/lib/containers"),
+            Path.of("/var/lib/docker"), Path.of("/run/containers"), Path.of("/run/docker"));
+
     private static boolean relevant(String entry, Path... ours) {
         Path mountPoint = Path.of(entry.substring(0, entry.indexOf(" root=")));
+        for (Path p : ours) if (mountPoint.startsWith(p)) return true;
+        for (Path other : OTHERS) if (mountPoint.startsWith(other)) return false;
         if (!mountPoint.startsWith("/tmp")) return true;
         for (Path p : ours) if (mountPoint.startsWith(p)) return true;
         return false;
