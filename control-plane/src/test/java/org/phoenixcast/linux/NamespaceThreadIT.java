@@ -155,10 +155,13 @@ class NamespaceThreadIT {
             CompletableFuture<String> seen = new CompletableFuture<>();
             LinuxException timedOut = org.assertj.core.api.Assertions.catchThrowableOfType(
                     () -> ns.inside(stuckIn, new Fd[] {mine}, lent -> {
+                        // The number as a system call about to run holds it (move_mount's argument)
+                        // while the lookup before it is stuck.
+                        int held = lent[0].get();
                         blockUntil(release);
                         try {
-                            seen.complete(Files.readSymbolicLink(Path.of("/proc/self/fd/" + lent[0].get())) + " inode "
-                                    + Kernel.stat(lent[0]).inode());
+                            Path link = Path.of("/proc/self/fd/" + held);
+                            seen.complete(Files.readSymbolicLink(link) + " inode " + Files.getAttribute(link, "unix:ino"));
                         } catch (Throwable t) {
                             seen.completeExceptionally(t);
                         }
