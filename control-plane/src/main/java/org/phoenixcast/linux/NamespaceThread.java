@@ -149,6 +149,11 @@ public final class NamespaceThread implements AutoCloseable {
     /** One namespace thread and its single-thread executor. */
     private final class Lane {
         final ThreadPoolExecutor executor;
+        /**
+         * This lane's own copy of the host namespace fd, closed when its thread has ended: a
+         * set-aside task returns home through it even after {@link #close} closed the original.
+         */
+        final Fd home;
         volatile Thread thread;
         /** Confined to this lane's thread: true while a task runs inside a namespace other than the host's. */
         boolean entered;
@@ -162,7 +167,8 @@ public final class NamespaceThread implements AutoCloseable {
         Fd stalledIn;
         long stalledAtNanos;
 
-        Lane() {
+        Lane() throws LinuxException {
+            home = hostMountNamespace.dup();
             executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
                 Thread t = new Thread(() -> {
                     LANE.set(this);
@@ -171,7 +177,12 @@ public final class NamespaceThread implements AutoCloseable {
                 t.setDaemon(true);
                 thread = t;
                 return t;
-            });
+            }) {
+                @Override
+                protected void terminated() {
+                    home.close();
+                }
+            };
         }
     }
 
@@ -286,7 +297,7 @@ public final class NamespaceThread implements AutoCloseable {
             return task.run();
         } finally {
             try {
-                MountApi.setns(hostMountNamespace, MountApi.CLONE_NEWNS);
+                MountApi.setns(own.home, MountApi.CLONE_NEWNS);
                 own.entered = false;
                 own.runningIn = before;
             } catch (Throwable t) {
