@@ -36,6 +36,15 @@ import org.slf4j.LoggerFactory;
  * one returns. A stalled task that returns later has done its work (e.g. a mount): callers
  * must treat a timeout as "outcome unknown" and re-read the mount table, never as "nothing
  * happened".
+ *
+ * <p>Fds and results across a timeout: a caller that gave up closes its fds, and the kernel
+ * hands the freed numbers to the next open (e.g. a fresh lane's open_tree of another share),
+ * so a set-aside task must never use a caller's fd number. A task that needs fds therefore
+ * gets them lent ({@link #inside(Fd, Fd[], LentTask)}): each is duplicated (F_DUPFD_CLOEXEC)
+ * for the task, which owns and closes the copies whatever happens; the namespace fd used for
+ * setns is always such a copy. A task whose caller gave up has its result closed by the lane
+ * when that result is {@link AutoCloseable} (an fd nobody would close, pinning a detached
+ * mount tree).
  */
 public final class NamespaceThread implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NamespaceThread.class);
@@ -55,9 +64,96 @@ public final class NamespaceThread implements AutoCloseable {
         T run() throws Exception;
     }
 
+    /**
+     * A task that uses fds: it receives its own copies of the lent fds (same order, null stays
+     * null), valid until it returns even when its caller has given up and closed the originals.
+     * It must not close them (the lane does) and must not keep them.
+     */
+    @FunctionalInterface
+    public interface LentTask<T> {
+        T run(Fd[] lent) throws Exception;
+    }
+
+    private static final Fd[] NONE = new Fd[0];
+
+    /**
+     * One submission: who owns the lent copies and the result. NEW: not started, the caller may
+     * take it back (and closes the copies); RUNNING: the task owns the copies; DONE: the caller
+     * gets the result; ABANDONED: the caller gave up, the task closes the copies and its result.
+     */
+    private static final class Handoff<T> {
+        static final int NEW = 0;
+        static final int RUNNING = 1;
+        static final int DONE = 2;
+        static final int ABANDONED = 3;
+        final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger(NEW);
+        final Fd[] lent;
+
+        Handoff(Fd[] lent) {
+            this.lent = lent;
+        }
+
+        /** On the lane thread. Runs the task unless the caller already gave up. */
+        T run(Lane lane, LentTask<T> task) throws Exception {
+            if (!state.compareAndSet(NEW, RUNNING)) throw new CancellationException();
+            lane.handoff = this;
+            T result = null;
+            try {
+                result = task.run(lent);
+                return result;
+            } finally {
+                lane.handoff = null;
+                closeAll(lent);
+                if (!state.compareAndSet(RUNNING, DONE) && result instanceof AutoCloseable c) {
+                    // The caller gave up: nobody else will ever close this (an fd pinning a mount tree).
+                    try {
+                        c.close();
+                    } catch (Exception ignored) {
+                        // nothing more to do
+                    }
+                }
+            }
+        }
+
+        /** On the caller: gives up. False when the task has already finished (its result stands). */
+        boolean abandon() {
+            if (state.compareAndSet(NEW, ABANDONED)) {
+                closeAll(lent);
+                return true;
+            }
+            return state.compareAndSet(RUNNING, ABANDONED) || state.get() == ABANDONED;
+        }
+
+        boolean abandoned() {
+            return state.get() == ABANDONED;
+        }
+    }
+
+    private static Fd[] dupAll(Fd[] fds) throws LinuxException {
+        Fd[] copies = new Fd[fds.length];
+        try {
+            for (int i = 0; i < fds.length; i++) copies[i] = fds[i] == null ? null : fds[i].dup();
+        } catch (LinuxException | RuntimeException e) {
+            closeAll(copies);
+            throw e;
+        }
+        return copies;
+    }
+
+    private static void closeAll(Fd[] fds) {
+        for (Fd fd : fds) {
+            if (fd != null) fd.close();
+        }
+    }
+
     /** One namespace thread and its single-thread executor. */
     private final class Lane {
         final ThreadPoolExecutor executor;
+        /**
+         * This lane's own copy of the host namespace fd, closed when its thread has ended: a
+         * set-aside task returns home through it even after {@link #close} closed the original.
+         */
+        final Fd home;
         volatile Thread thread;
         /** Confined to this lane's thread: true while a task runs inside a namespace other than the host's. */
         boolean entered;
@@ -65,11 +161,14 @@ public final class NamespaceThread implements AutoCloseable {
         volatile Fd runningIn;
         /** True once the lane is set aside: its caller gave up, so its task must not mount anything. */
         volatile boolean abandoned;
+        /** The submission running on this lane (null: none), for {@link #abandoned()}. */
+        volatile Handoff<?> handoff;
         /** Set when the lane is set aside: the namespace its stuck task is in and when it timed out. */
         Fd stalledIn;
         long stalledAtNanos;
 
-        Lane() {
+        Lane() throws LinuxException {
+            home = hostMountNamespace.dup();
             executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
                 Thread t = new Thread(() -> {
                     LANE.set(this);
@@ -78,7 +177,12 @@ public final class NamespaceThread implements AutoCloseable {
                 t.setDaemon(true);
                 thread = t;
                 return t;
-            });
+            }) {
+                @Override
+                protected void terminated() {
+                    home.close();
+                }
+            };
         }
     }
 
@@ -140,9 +244,25 @@ public final class NamespaceThread implements AutoCloseable {
      *     namespace is still stuck, EAGAIN when {@link #MAX_STALLED} threads are stuck
      */
     public <T> T inside(Fd namespace, Task<T> task) throws Exception {
+        return inside(namespace, NONE, lent -> task.run());
+    }
+
+    /**
+     * {@link #inside(Fd, Task)} with fds lent to the task (see {@link LentTask}): use this
+     * whenever the task uses an fd the caller closes, so a task that is set aside never uses a
+     * number the kernel may have handed out again. Called on the namespace thread (inline) the
+     * task gets the originals: its own caller is the lane task that owns them.
+     */
+    public <T> T inside(Fd namespace, Fd[] lend, LentTask<T> task) throws Exception {
         Lane own = LANE.get();
-        if (own != null) return enter(own, namespace, task);
-        return submit(namespace, () -> enter(LANE.get(), namespace, task));
+        if (own != null) return enter(own, namespace, namespace, () -> task.run(lend));
+        Fd[] withNamespace = new Fd[lend.length + 1];
+        withNamespace[0] = namespace;
+        System.arraycopy(lend, 0, withNamespace, 1, lend.length);
+        return submit(namespace, withNamespace, copies -> {
+            Fd[] taskFds = java.util.Arrays.copyOfRange(copies, 1, copies.length);
+            return enter(LANE.get(), namespace, copies[0], () -> task.run(taskFds));
+        });
     }
 
     /**
@@ -150,25 +270,34 @@ public final class NamespaceThread implements AutoCloseable {
      * call {@link #inside} to visit other namespaces (each visit returns to the host).
      */
     public <T> T onHost(Task<T> task) throws Exception {
+        return onHost(NONE, lent -> task.run());
+    }
+
+    /** {@link #onHost(Task)} with fds lent to the task, as for {@link #inside(Fd, Fd[], LentTask)}. */
+    public <T> T onHost(Fd[] lend, LentTask<T> task) throws Exception {
         Lane own = LANE.get();
         if (own != null) {
             if (own.entered) throw new IllegalStateException("onHost called inside a namespace");
-            return task.run();
+            return task.run(lend);
         }
-        return submit(null, task);
+        return submit(null, lend, task);
     }
 
-    private <T> T enter(Lane own, Fd namespace, Task<T> task) throws Exception {
+    /**
+     * @param namespace the caller's fd, for stall bookkeeping only (compared by identity)
+     * @param setnsFd what setns uses: the lane's own copy when the task was submitted
+     */
+    private <T> T enter(Lane own, Fd namespace, Fd setnsFd, Task<T> task) throws Exception {
         if (own.entered) throw new IllegalStateException("inside cannot nest inside another namespace");
         Fd before = own.runningIn;
         own.runningIn = namespace;
-        MountApi.setns(namespace, MountApi.CLONE_NEWNS);
+        MountApi.setns(setnsFd, MountApi.CLONE_NEWNS);
         own.entered = true;
         try {
             return task.run();
         } finally {
             try {
-                MountApi.setns(hostMountNamespace, MountApi.CLONE_NEWNS);
+                MountApi.setns(own.home, MountApi.CLONE_NEWNS);
                 own.entered = false;
                 own.runningIn = before;
             } catch (Throwable t) {
@@ -192,7 +321,9 @@ public final class NamespaceThread implements AutoCloseable {
      */
     public static boolean abandoned() {
         Lane own = LANE.get();
-        return own != null && own.abandoned;
+        if (own == null) return false;
+        Handoff<?> h = own.handoff;
+        return own.abandoned || (h != null && h.abandoned());
     }
 
     /** How many namespace threads are stalled right now (for status and tests). */
@@ -203,34 +334,63 @@ public final class NamespaceThread implements AutoCloseable {
         }
     }
 
-    private <T> T submit(Fd namespace, Task<T> task) throws Exception {
+    private <T> T submit(Fd namespace, Fd[] lend, LentTask<T> task) throws Exception {
         // A task queued behind one that stalled is cancelled when the lane is set aside; it is
         // tried once more on the fresh lane.
         for (int attempt = 0; ; attempt++) {
             Lane target = laneFor(namespace);
+            // Fresh copies per attempt: whoever owns a Handoff closes its copies exactly once.
+            Handoff<T> handoff = new Handoff<>(dupAll(lend));
             Future<T> future;
             try {
-                future = target.executor.submit(task::run);
+                future = target.executor.submit(() -> handoff.run(target, task));
             } catch (java.util.concurrent.RejectedExecutionException e) {
+                handoff.abandon();
                 if (attempt == 0) continue;
                 throw new LinuxException(TASK_OPERATION, null, Errno.EAGAIN, "namespace thread unavailable, try again");
             }
             try {
                 return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
             } catch (CancellationException e) {
+                handoff.abandon();
                 if (attempt == 0) continue;
                 throw new LinuxException(TASK_OPERATION, null, Errno.EAGAIN, "namespace thread unavailable, try again");
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
+                if (cause instanceof CancellationException) {
+                    // It never started: the lane was set aside (or closed) before; try once more.
+                    if (attempt == 0) continue;
+                    throw new LinuxException(TASK_OPERATION, null, Errno.EAGAIN, "namespace thread unavailable, try again");
+                }
                 if (cause instanceof Exception ex) throw ex;
                 if (cause instanceof Error err) throw err;
                 throw e;
             } catch (TimeoutException e) {
+                if (!handoff.abandon()) {
+                    // It finished just now: its result stands (nothing stuck, nothing to set aside).
+                    return awaitFinished(future);
+                }
                 setAside(target);
                 future.cancel(false);
                 throw new LinuxException(TASK_OPERATION, null, Errno.ETIMEDOUT, "no answer within " + timeoutMillis
                         + " ms (a file system in the container does not answer: a stalled FUSE mount?)");
+            } catch (InterruptedException e) {
+                // The caller gives up without waiting: the task (if it started) closes what it holds.
+                handoff.abandon();
+                throw e;
             }
+        }
+    }
+
+    /** The outcome of a task that has marked itself done (it completes at once). */
+    private <T> T awaitFinished(Future<T> future) throws Exception {
+        try {
+            return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception ex) throw ex;
+            if (cause instanceof Error err) throw err;
+            throw e;
         }
     }
 

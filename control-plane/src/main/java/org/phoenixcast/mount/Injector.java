@@ -76,8 +76,10 @@ final class Injector {
     private long attach(LinuxContainerHandle receiver, GuestPath target, Fd tree) throws IOException, MountRefused {
         List<String> components = target.components();
         try {
-            return ns.inside(receiver.pidfd(),
-                    () -> NamespaceSteps.attach(receiver.root(), target.value(), components, tree));
+            // Lent: after a timeout this method's caller closes the tree while the set-aside task
+            // may still be about to move it; the task moves its own copy, never a reused number.
+            return ns.inside(receiver.pidfd(), new Fd[] {receiver.root(), tree},
+                    lent -> NamespaceSteps.attach(lent[0], target.value(), components, lent[1]));
         } catch (LinuxException e) {
             throw targetRefusal(e, target, receiver);
         } catch (IOException | RuntimeException e) {
@@ -95,7 +97,8 @@ final class Injector {
         NamespaceSteps.Clone clone = cloneSource(spec.source(), false);
         clone.tree().close();
         try {
-            long id = ns.inside(receiver.pidfd(), () -> NamespaceSteps.mountedSource(receiver.root(), target.value(), clone.stat()));
+            long id = ns.inside(receiver.pidfd(), new Fd[] {receiver.root()},
+                    lent -> NamespaceSteps.mountedSource(lent[0], target.value(), clone.stat()));
             return id < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(id);
         } catch (IOException | RuntimeException e) {
             throw e;
@@ -133,8 +136,9 @@ final class Injector {
         try {
             // open_tree of a guest path works only from inside the owner's namespace.
             Fd ownerUserNamespace = owner.userNamespaceFd();
-            clone = ns.inside(owner.pidfd(),
-                    () -> NamespaceSteps.cloneSource(owner.root(), unsafePath, withIdmap, ownerUserNamespace));
+            // A clone returned after its caller gave up is closed by the namespace thread.
+            clone = ns.inside(owner.pidfd(), new Fd[] {owner.root(), ownerUserNamespace},
+                    lent -> NamespaceSteps.cloneSource(lent[0], unsafePath, withIdmap, lent[1]));
         } catch (LinuxException e) {
             // ESRCH from setns by pidfd: the owner is exiting (its namespaces are gone before its
             // pidfd reports the exit), so isAlive() may still say yes for a moment.
@@ -242,7 +246,8 @@ final class Injector {
         if (!listed) return;
         String target = unsafeTarget.value();
         try {
-            ns.inside(receiver.pidfd(), () -> NamespaceSteps.detachIfMatches(receiver.root(), target, mountId, hostProc));
+            ns.inside(receiver.pidfd(), new Fd[] {receiver.root(), hostProc},
+                    lent -> NamespaceSteps.detachIfMatches(lent[0], target, mountId, lent[1]));
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {

@@ -38,7 +38,13 @@ final class NamespaceSteps {
      * null; {@code ownersFileSystem} is true when the source's file system belongs to the owner's
      * user namespace (a tmpfs the owner mounted itself), as far as the probe can tell.
      */
-    record Clone(Fd tree, Stat stat, long fsMagic, MountIdmap idmap, boolean ownersFileSystem) {}
+    record Clone(Fd tree, Stat stat, long fsMagic, MountIdmap idmap, boolean ownersFileSystem) implements AutoCloseable {
+        /** Closes the tree: the namespace thread calls it on a clone whose caller gave up waiting. */
+        @Override
+        public void close() {
+            tree.close();
+        }
+    }
 
     /**
      * Resolves a source directory beneath {@code root} and clones it (non-recursive). Symlinks

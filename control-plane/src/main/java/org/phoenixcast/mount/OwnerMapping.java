@@ -102,8 +102,8 @@ final class OwnerMapping {
                 Fd replaced;
                 try {
                     replaced = source instanceof MountSource.GuestFolder guest
-                            ? ns.inside(LinuxMountFacade.linux(guest.owner()).pidfd(),
-                                    () -> MountApi.cloneWithIdmap(tree, userNamespace))
+                            ? ns.inside(LinuxMountFacade.linux(guest.owner()).pidfd(), new Fd[] {tree, userNamespace},
+                                    lent -> MountApi.cloneWithIdmap(lent[0], lent[1]))
                             : MountApi.cloneWithIdmap(tree, userNamespace);
                 } catch (LinuxException e) {
                     if ("setns".equals(e.operation())) throw new MountRefused("owner container exited");

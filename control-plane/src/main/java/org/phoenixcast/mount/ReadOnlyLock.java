@@ -159,7 +159,8 @@ final class ReadOnlyLock implements AutoCloseable {
     private Attempt attempt(State s, Fd tree) throws IOException {
         try {
             staged.incrementAndGet();
-            Fd locked = ns.onHost(() -> relock(s, tree));
+            // Lent: the caller closes its tree once it stops waiting, the task uses its own copy.
+            Fd locked = ns.onHost(new Fd[] {tree}, lent -> relock(s, lent[0]));
             return locked != null ? new Attempt(locked, null)
                     : new Attempt(null, "the clone from the lock namespace is not locked");
         } catch (LinuxException | IllegalStateException e) {
