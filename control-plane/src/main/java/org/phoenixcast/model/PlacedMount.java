@@ -18,9 +18,18 @@ public record PlacedMount(ContainerName receiver, GuestPath target, SourceRef so
         return device != null && root != null;
     }
 
-    /** The same mount id, device and root (an unknown identity matches on the id alone). */
-    public boolean sameMount(long id, String mountDevice, String mountRoot) {
-        return id == mountId && (!identityKnown() || (device.equals(mountDevice) && root.equals(mountRoot)));
+    /**
+     * The same mount id and device (an unknown identity matches on the id alone). The root is
+     * not compared here: mountinfo shows the source directory's current path, which changes when
+     * the owner renames a directory above it; callers that chase a mount away from its target
+     * compare it too ({@link #sameRoot}).
+     */
+    public boolean sameMount(long id, String mountDevice) {
+        return id == mountId && (!identityKnown() || device.equals(mountDevice));
+    }
+
+    public boolean sameRoot(String mountRoot) {
+        return identityKnown() && root.equals(mountRoot);
     }
 
     public PlacedMount withIdentity(String mountDevice, String mountRoot) {

@@ -109,12 +109,15 @@ public final class Reconciler {
             PlacedMount adopted = placed.mountId() == PENDING && placed.receiverPid() == handle.pid()
                     ? adoptPending(receiver, handle, placed, table) : placed;
             Optional<MountInfo> atTarget = adopted.receiverPid() != handle.pid() ? Optional.empty() : table.stream()
-                    .filter(m -> adopted.sameMount(m.mountId(), m.device(), m.root()) && m.mountPoint().equals(adopted.target().value()))
+                    .filter(m -> adopted.sameMount(m.mountId(), m.device()) && m.mountPoint().equals(adopted.target().value()))
                     .findFirst();
-            PlacedMount p = atTarget.isPresent() && !adopted.identityKnown() ? learnIdentity(adopted, atTarget.get()) : adopted;
-            // Found by id elsewhere only with the device and root castd placed: ids are reused.
-            Optional<MountInfo> moved = atTarget.isPresent() || p.mountId() == PENDING || p.receiverPid() != handle.pid()
-                    || !p.identityKnown() ? Optional.empty() : findPlaced(table, p);
+            // At its target: learn (or follow, after the owner renamed the source) device and root.
+            PlacedMount p = atTarget.isPresent() && !adopted.sameRoot(atTarget.get().root())
+                    ? learnIdentity(adopted, atTarget.get()) : adopted;
+            // Chased elsewhere only with the id, device and root castd placed: ids are reused.
+            Optional<MountInfo> elsewhere = atTarget.isPresent() || p.mountId() == PENDING || p.receiverPid() != handle.pid()
+                    ? Optional.empty() : findPlaced(table, p);
+            Optional<MountInfo> moved = elsewhere.filter(m -> p.sameRoot(m.root()));
             if (atTarget.isPresent()) {
                 have.put(p.target(), p);
             } else if (moved.isPresent()) {
@@ -124,9 +127,11 @@ public final class Reconciler {
                     sharing.forgetPlaced(tx.dsl(), receiver, p.target());
                     return null;
                 });
-            } else if (!p.identityKnown() && p.receiverPid() == handle.pid() && findPlaced(table, p).isPresent()) {
-                // Moved, but which mount it is cannot be told from a reused id: neither chased nor forgotten.
-                stillMounted(receiver, p, "moved by the guest before castd recorded its device and root; not chased");
+            } else if (elsewhere.isPresent()) {
+                // Moved, but device or root unknown or changed: which mount it is cannot be told
+                // from a reusable id, so it is neither chased nor forgotten.
+                stillMounted(receiver, p, "moved by the guest to " + Printable.quote(elsewhere.get().mountPoint())
+                        + "; its device and root are not the recorded ones, not chased");
             } else {
                 log.info("container={} mount of {} at {} is gone (unmounted by the guest or the guest restarted)",
                         receiver, p.source(), p.target());
@@ -237,10 +242,9 @@ public final class Reconciler {
         }
     }
 
-    /** The receiver's mount that is {@code p}: its id with the device and root castd placed. */
+    /** The receiver's mount that may be {@code p}: its id with the device castd placed (the root may have changed). */
     private static Optional<MountInfo> findPlaced(List<MountInfo> table, PlacedMount p) {
-        if (!p.identityKnown()) return table.stream().filter(m -> m.mountId() == p.mountId()).findFirst();
-        return table.stream().filter(m -> p.sameMount(m.mountId(), m.device(), m.root())).findFirst();
+        return table.stream().filter(m -> p.sameMount(m.mountId(), m.device())).findFirst();
     }
 
     /** Records device and root of a placed mount seen at its target (rows written without them). */
@@ -265,8 +269,9 @@ public final class Reconciler {
             });
             long mountId = kernel.inject(handle, new MountSpec(source, d.target(), d.access(), false));
             PlacedMount placed = new PlacedMount(receiver, d.target(), d.source(), d.access(), mountId, handle.pid());
-            Optional<MountInfo> line = kernel.mountTable(handle).stream()
-                    .filter(m -> m.mountId() == mountId && m.mountPoint().equals(d.target().value())).findFirst();
+            // Its device and root, read at once: by id alone (the guest may already have moved it;
+            // the id was just given to castd's mount and is free for reuse only once it is gone).
+            Optional<MountInfo> line = kernel.mountTable(handle).stream().filter(m -> m.mountId() == mountId).findFirst();
             if (line.isPresent()) placed = placed.withIdentity(line.get().device(), line.get().root());
             PlacedMount record = placed;
             lastFailure.remove(key);
