@@ -255,6 +255,34 @@ final class Injector {
         }
     }
 
+    /**
+     * {@link #detach} for a mount the guest moved: the mount point comes from the receiver's own
+     * mountinfo, so only what openat2 needs is checked (absolute, no NUL, at most PATH_MAX
+     * bytes); RESOLVE_IN_ROOT keeps any path inside the receiver's root, and the mount id on the
+     * resolved fd must still be {@code mountId}. Device and root must match the mountinfo line.
+     */
+    void detachMoved(LinuxContainerHandle receiver, String unsafeMountPoint, long mountId, String device, String root)
+            throws IOException {
+        if (!receiver.isAlive()) return;
+        if (unsafeMountPoint.isEmpty() || unsafeMountPoint.charAt(0) != '/' || unsafeMountPoint.indexOf('\0') >= 0
+                || unsafeMountPoint.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > GuestPath.MAX_BYTES) {
+            throw new IOException("mount point not usable: " + org.phoenixcast.model.Printable.quote(unsafeMountPoint));
+        }
+        boolean listed = false;
+        for (MountInfo m : MountTable.read(receiver.procDir())) {
+            if (m.mountId() == mountId && m.mountPoint().equals(unsafeMountPoint)
+                    && m.device().equals(device) && m.root().equals(root)) listed = true;
+        }
+        if (!listed) return;
+        try {
+            ns.inside(receiver.pidfd(), () -> NamespaceSteps.detachIfMatches(receiver.root(), unsafeMountPoint, mountId, hostProc));
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
     /** Reuses the receiver-side steps against the host namespace so their classes load now. */
     void warmUp(Path scratch) throws Exception {
         try (Fd root = Kernel.openHost(scratch, NamespaceSteps.DIR_PATH)) {

@@ -132,6 +132,12 @@ public final class LinuxMountFacade implements MountFacade {
     }
 
     @Override
+    public void detachMoved(ContainerHandle receiver, String unsafeMountPoint, long mountId, String device, String root)
+            throws IOException {
+        injector.detachMoved(linux(receiver), unsafeMountPoint, mountId, device, root);
+    }
+
+    @Override
     public List<MountInfo> mountTable(ContainerHandle container) throws IOException {
         return MountTable.read(linux(container).procDir());
     }

@@ -48,6 +48,17 @@ public interface MountFacade extends AutoCloseable {
      */
     void detach(ContainerHandle receiver, GuestPath unsafeTarget, long mountId) throws IOException;
 
+    /**
+     * Detaches the mount with {@code mountId}, {@code device} and {@code root} (mountinfo fields
+     * 1, 3 and 4) wherever the receiver's mountinfo now shows it, {@code unsafeMountPoint} (a
+     * guest-made path, from that mountinfo: it may be one {@link GuestPath} refuses, with control
+     * characters or many components; only absolute, without NUL and at most PATH_MAX bytes is
+     * required). As {@link #detach}, it is resolved with openat2 in the receiver's root and the
+     * mount id is checked on the fd; does nothing if that mount is no longer there.
+     */
+    void detachMoved(ContainerHandle receiver, String unsafeMountPoint, long mountId, String device, String root)
+            throws IOException;
+
     /** The receiver's mount table, from /proc/PID/mountinfo opened relative to the pinned /proc/PID fd. */
     List<MountInfo> mountTable(ContainerHandle container) throws IOException;
 

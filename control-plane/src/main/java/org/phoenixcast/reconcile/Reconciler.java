@@ -12,6 +12,7 @@ import org.phoenixcast.model.ContainerName;
 import org.phoenixcast.model.GuestPath;
 import org.phoenixcast.model.Owner;
 import org.phoenixcast.model.PlacedMount;
+import org.phoenixcast.model.Printable;
 import org.phoenixcast.model.SharingState;
 import org.phoenixcast.model.SourceRef;
 import org.phoenixcast.mount.ContainerHandle;
@@ -49,6 +50,8 @@ public final class Reconciler {
     private final DesiredMounts desired;
     /** Last failure per (receiver, target): a failure is recorded in history once, not at every resync. */
     private final Map<String, String> lastFailure = new HashMap<>();
+    /** (receiver, target) of placed mounts castd could not unmount: "failed" is recorded once, retried every pass. */
+    private final Set<String> unmountFailures = new java.util.HashSet<>();
 
     public Reconciler(Database db, SharingStore sharing, HistoryStore history, MountFacade kernel,
                       ContainerRegistry registry, DesiredMounts desired) {
@@ -103,13 +106,19 @@ public final class Reconciler {
         Map<GuestPath, DesiredMounts.Desired> want = desired.forReceiver(receiver, state, registry.running());
         Map<GuestPath, PlacedMount> have = new HashMap<>();
         for (PlacedMount placed : state.placedIn(receiver)) {
-            PlacedMount p = placed.mountId() == PENDING && placed.receiverPid() == handle.pid()
+            PlacedMount adopted = placed.mountId() == PENDING && placed.receiverPid() == handle.pid()
                     ? adoptPending(receiver, handle, placed, table) : placed;
-            boolean present = p.receiverPid() == handle.pid() && table.stream()
-                    .anyMatch(m -> m.mountId() == p.mountId() && m.mountPoint().equals(p.target().value()));
-            Optional<MountInfo> moved = present || p.mountId() == PENDING || p.receiverPid() != handle.pid()
-                    ? Optional.empty() : table.stream().filter(m -> m.mountId() == p.mountId()).findFirst();
-            if (present) {
+            Optional<MountInfo> atTarget = adopted.receiverPid() != handle.pid() ? Optional.empty() : table.stream()
+                    .filter(m -> adopted.sameMount(m.mountId(), m.device()) && m.mountPoint().equals(adopted.target().value()))
+                    .findFirst();
+            // At its target: learn (or follow, after the owner renamed the source) device and root.
+            PlacedMount p = atTarget.isPresent() && !adopted.sameRoot(atTarget.get().root())
+                    ? learnIdentity(adopted, atTarget.get()) : adopted;
+            // Chased elsewhere only with the id, device and root castd placed: ids are reused.
+            Optional<MountInfo> elsewhere = atTarget.isPresent() || p.mountId() == PENDING || p.receiverPid() != handle.pid()
+                    ? Optional.empty() : findPlaced(table, p);
+            Optional<MountInfo> moved = elsewhere.filter(m -> p.sameRoot(m.root()));
+            if (atTarget.isPresent()) {
                 have.put(p.target(), p);
             } else if (moved.isPresent()) {
                 detachMoved(receiver, handle, p, moved.get());
@@ -118,9 +127,15 @@ public final class Reconciler {
                     sharing.forgetPlaced(tx.dsl(), receiver, p.target());
                     return null;
                 });
+            } else if (elsewhere.isPresent()) {
+                // Moved, but device or root unknown or changed: which mount it is cannot be told
+                // from a reusable id, so it is neither chased nor forgotten.
+                stillMounted(receiver, p, "moved by the guest to " + Printable.quote(elsewhere.get().mountPoint())
+                        + "; its device and root are not the recorded ones, not chased");
             } else {
                 log.info("container={} mount of {} at {} is gone (unmounted by the guest or the guest restarted)",
                         receiver, p.source(), p.target());
+                unmountFailures.remove(receiver + " " + p.target());
                 db.transaction(tx -> {
                     sharing.forgetPlaced(tx.dsl(), receiver, p.target());
                     history.record(tx.dsl(), receiver.value(), "mount", p.source() + " " + p.target(), "vanished",
@@ -139,16 +154,22 @@ public final class Reconciler {
         for (PlacedMount p : surplus) {
             try {
                 kernel.detach(handle, p.target(), p.mountId());
-                // The guest may have moved the mount since the table above was read: detach
-                // then found nothing at the target. Chase it where it is now.
-                Optional<MountInfo> moved = kernel.mountTable(handle).stream()
-                        .filter(m -> m.mountId() == p.mountId() && !m.mountPoint().equals(p.target().value())).findFirst();
-                if (moved.isPresent()) {
-                    detachMoved(receiver, handle, p, moved.get());
+                // Still there? The guest may have moved it since the table above was read (detach
+                // found nothing at the target: chase it where it is now), or mounted over it at
+                // the target (detach saw the guest's mount on top and left both): castd keeps the
+                // row and tries again at every pass, never forgetting a mount that is still there.
+                Optional<MountInfo> still = findPlaced(kernel.mountTable(handle), p);
+                if (still.isPresent() && !still.get().mountPoint().equals(p.target().value())) {
+                    detachMoved(receiver, handle, p, still.get());
                     have.remove(p.target());
                     continue;
                 }
+                if (still.isPresent()) {
+                    stillMounted(receiver, p, "still mounted at " + p.target() + " (the guest mounted over it?)");
+                    continue;
+                }
                 have.remove(p.target());
+                unmountFailures.remove(receiver + " " + p.target());
                 events.add(new MountEvent(MountEvent.Kind.UNMOUNTED, receiver, p.source(), p.target(), p.access(), ""));
                 db.transaction(tx -> {
                     sharing.forgetPlaced(tx.dsl(), receiver, p.target());
@@ -176,39 +197,64 @@ public final class Reconciler {
      * there, as at the target) and forgets it; the normal pass mounts the share again at its
      * target if it is still wanted. A guest renaming while castd looks is chased a few times.
      *
-     * <p>NOTE: the mount is found by its id in the receiver's table; had the guest unmounted it
-     * and the kernel given the same id to a new mount of the guest's, that mount (inside the
-     * guest's own namespace) would be detached instead: a nuisance the guest makes for itself.
+     * <p>The mount is found by its id together with the device and root castd recorded when it
+     * placed it: mountinfo ids are reused lowest-free, and a mount with a reused id may be one
+     * the guest itself may not unmount (a runtime's locked mask), so an id alone is never enough.
+     * A mount castd cannot unmount (moved where openat2 fails, or covered by a guest's mount) is
+     * never forgotten: the row stays, "failed" is recorded once, and every pass tries again.
      */
     private void detachMoved(ContainerName receiver, ContainerHandle handle, PlacedMount p, MountInfo where) {
-        String outcome = "failed";
-        String reason = "moved by the guest to " + where.mountPoint() + " and could not be unmounted there";
+        String reason = "moved by the guest to " + Printable.quote(where.mountPoint()) + " and could not be unmounted there";
         MountInfo now = where;
         for (int attempt = 0; attempt < MOVED_MOUNT_ATTEMPTS && now != null; attempt++) {
             try {
-                kernel.detach(handle, GuestPath.parse(now.mountPoint()), p.mountId());
-                long id = p.mountId();
-                now = kernel.mountTable(handle).stream().filter(m -> m.mountId() == id).findFirst().orElse(null);
-            } catch (IOException | IllegalArgumentException e) {
-                reason = reason + ": " + e.getMessage();
+                kernel.detachMoved(handle, now.mountPoint(), p.mountId(), p.device(), p.root());
+                now = findPlaced(kernel.mountTable(handle), p).orElse(null);
+            } catch (IOException | RuntimeException e) {
+                reason = reason + ": " + Printable.quote(String.valueOf(e.getMessage()));
                 break;
             }
         }
-        if (now == null) {
-            outcome = "unmounted";
-            reason = "moved by the guest to " + where.mountPoint() + "; unmounted there";
-            log.info("container={} mount of {} at {} was {}", receiver, p.source(), p.target(), reason);
-        } else {
-            log.warn("container={} mount of {} at {} was {}", receiver, p.source(), p.target(), reason);
+        if (now != null) {
+            // Never forgotten while mounted: the row stays and every pass tries again.
+            stillMounted(receiver, p, reason);
+            return;
         }
-        String historyOutcome = outcome;
-        String historyReason = reason;
+        String done = "moved by the guest to " + Printable.quote(where.mountPoint()) + "; unmounted there";
+        log.info("container={} mount of {} at {} was {}", receiver, p.source(), p.target(), done);
+        unmountFailures.remove(receiver + " " + p.target());
         db.transaction(tx -> {
             sharing.forgetPlaced(tx.dsl(), receiver, p.target());
-            history.record(tx.dsl(), receiver.value(), "unmount", p.source() + " " + p.target(), historyOutcome,
-                    historyReason, null);
+            history.record(tx.dsl(), receiver.value(), "unmount", p.source() + " " + p.target(), "unmounted", done, null);
             return null;
         });
+    }
+
+    /** A placed mount castd could not unmount: logged and recorded "failed" once per (receiver, target). */
+    private void stillMounted(ContainerName receiver, PlacedMount p, String reason) {
+        String key = receiver + " " + p.target();
+        if (unmountFailures.add(key)) {
+            log.warn("container={} cannot unmount {} at {}: {}; trying again at every pass", receiver, p.source(), p.target(), reason);
+            db.transaction(tx -> {
+                history.record(tx.dsl(), receiver.value(), "unmount", p.source() + " " + p.target(), "failed", reason, null);
+                return null;
+            });
+        }
+    }
+
+    /** The receiver's mount that may be {@code p}: its id with the device castd placed (the root may have changed). */
+    private static Optional<MountInfo> findPlaced(List<MountInfo> table, PlacedMount p) {
+        return table.stream().filter(m -> p.sameMount(m.mountId(), m.device())).findFirst();
+    }
+
+    /** Records device and root of a placed mount seen at its target (rows written without them). */
+    private PlacedMount learnIdentity(PlacedMount p, MountInfo m) {
+        PlacedMount known = p.withIdentity(m.device(), m.root());
+        db.transaction(tx -> {
+            sharing.recordPlaced(tx.dsl(), known);
+            return null;
+        });
+        return known;
     }
 
     private MountEvent place(ContainerName receiver, ContainerHandle handle, DesiredMounts.Desired d) {
@@ -223,11 +269,16 @@ public final class Reconciler {
             });
             long mountId = kernel.inject(handle, new MountSpec(source, d.target(), d.access(), false));
             PlacedMount placed = new PlacedMount(receiver, d.target(), d.source(), d.access(), mountId, handle.pid());
+            // Its device and root, read at once: by id alone (the guest may already have moved it;
+            // the id was just given to castd's mount and is free for reuse only once it is gone).
+            Optional<MountInfo> line = kernel.mountTable(handle).stream().filter(m -> m.mountId() == mountId).findFirst();
+            if (line.isPresent()) placed = placed.withIdentity(line.get().device(), line.get().root());
+            PlacedMount record = placed;
             lastFailure.remove(key);
             MountEvent event = new MountEvent(MountEvent.Kind.MOUNTED, receiver, d.source(), d.target(), d.access(), "");
             log.info("container={} {}", receiver, event.describe());
             db.transaction(tx -> {
-                sharing.recordPlaced(tx.dsl(), placed);
+                sharing.recordPlaced(tx.dsl(), record);
                 history.record(tx.dsl(), receiver.value(), "mount", d.source() + " " + d.target(), "mounted",
                         d.access().label(), null);
                 return null;

@@ -57,7 +57,7 @@ public final class SharingStore {
         List<PlacedMount> placed = tx.selectFrom(PLACED_MOUNT).orderBy(PLACED_MOUNT.RECEIVER, PLACED_MOUNT.TARGET_PATH)
                 .fetch(r -> new PlacedMount(ContainerName.parse(r.getReceiver()), GuestPath.parse(r.getTargetPath()),
                         new SourceRef(Owner.parse(r.getOwner()), GuestPath.parse(r.getSourcePath())),
-                        Access.ofLabel(r.getAccess()), r.getMountId(), r.getReceiverPid()));
+                        Access.ofLabel(r.getAccess()), r.getMountId(), r.getReceiverPid(), r.getMountDevice(), r.getMountRoot()));
         var disabled = tx.selectFrom(DISABLED_VERB).fetch(r -> new DisabledVerb(
                 ContainerName.parse(r.getContainer()), Verb.parse(r.getVerb())));
         return new SharingState(shares, acceptances, blocks, placed, disabled.stream().collect(Collectors.toSet()));
@@ -117,9 +117,10 @@ public final class SharingStore {
         tx.deleteFrom(PLACED_MOUNT).where(PLACED_MOUNT.RECEIVER.eq(m.receiver().value())
                 .and(PLACED_MOUNT.TARGET_PATH.eq(m.target().value()))).execute();
         tx.insertInto(PLACED_MOUNT, PLACED_MOUNT.RECEIVER, PLACED_MOUNT.TARGET_PATH, PLACED_MOUNT.OWNER, PLACED_MOUNT.SOURCE_PATH,
-                        PLACED_MOUNT.ACCESS, PLACED_MOUNT.MOUNT_ID, PLACED_MOUNT.RECEIVER_PID, PLACED_MOUNT.MOUNTED_AT)
+                        PLACED_MOUNT.ACCESS, PLACED_MOUNT.MOUNT_ID, PLACED_MOUNT.RECEIVER_PID, PLACED_MOUNT.MOUNTED_AT,
+                        PLACED_MOUNT.MOUNT_DEVICE, PLACED_MOUNT.MOUNT_ROOT)
                 .values(m.receiver().value(), m.target().value(), m.source().owner().name(), m.source().path().value(),
-                        m.access().label(), m.mountId(), m.receiverPid(), OffsetDateTime.now(clock))
+                        m.access().label(), m.mountId(), m.receiverPid(), OffsetDateTime.now(clock), m.device(), m.root())
                 .execute();
     }
 
