@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -76,9 +77,19 @@ class DiskFullIT {
         long filledAt = System.nanoTime();
         // Without castd's reserve, H2 may still find room inside its file for a few commits:
         // requests are served until its first write fails (then it closes the database).
+        // A probe H2 took into the queue just before its own write failed gets no answer while the
+        // disk is full (queued requests wait for space); it must be answered once space returns.
         int servedBeforeRefusal = 0;
+        String waitingProbe = null;
         if (!showcastServed) {
-            while (servedBeforeRefusal < 200 && !requestOnHost(b, "showcast.probe" + servedBeforeRefusal, "\n").equals(REFUSAL)) {
+            while (servedBeforeRefusal < 200) {
+                String probe = "showcast.probe" + servedBeforeRefusal;
+                Optional<String> reply = requestOnHostWithin(b, probe, "\n", Duration.ofSeconds(15));
+                if (reply.isEmpty()) {
+                    waitingProbe = probe;
+                    break;
+                }
+                if (reply.get().equals(REFUSAL)) break;
                 servedBeforeRefusal++;
             }
         }
@@ -100,6 +111,7 @@ class DiskFullIT {
             Thread.sleep(20);
         }
         long recoveryMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - freedAt);
+        String waitingProbeReply = waitingProbe == null ? null : awaitReply(b, waitingProbe, Duration.ofSeconds(30));
         String accepted = requestOnHost(b, "caston.after", "a:/data2\n");
         String showcastAfter = requestOnHost(b, "showcast.after", "\n");
         List<HistoryRow> refusedRows = CastdJson.history(castd).stream()
@@ -127,6 +139,10 @@ class DiskFullIT {
 
         SoftAssertions soft = new SoftAssertions();
         soft.assertThat(servedBeforeRefusal).as("requests served before H2 ran out of space").isLessThan(200);
+        if (waitingProbe != null) {
+            soft.assertThat(waitingProbeReply).as("the probe queued when H2 failed, answered once space returned")
+                    .startsWith("ok");
+        }
         if (showcastServed) {
             soft.assertThat(showcast).as("showcast while full").startsWith("ok\n").contains("a:/data");
             soft.assertThat(adminServed).as("castctl status while full").isTrue();
@@ -179,21 +195,37 @@ class DiskFullIT {
 
     /** Writes a request on the host side of the guest's drop tmpfs (dot-name, then rename) and waits for its reply. */
     private String requestOnHost(DropGuest guest, String name, String body) throws IOException {
-        Path reply = guest.hostReplies().resolve(name);
-        Files.deleteIfExists(reply);
+        return requestOnHostWithin(guest, name, body, Duration.ofSeconds(15)).orElseThrow(() -> noReply(guest, name));
+    }
+
+    /** Drops NAME with {@code body} on the host side of the guest's drop directory; its reply, if one comes in time. */
+    private Optional<String> requestOnHostWithin(DropGuest guest, String name, String body, Duration timeout)
+            throws IOException {
+        Files.deleteIfExists(guest.hostReplies().resolve(name));
         Path tmp = guest.hostDrop().resolve("." + name);
         Files.writeString(tmp, body, StandardCharsets.UTF_8);
         Files.move(tmp, guest.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        return replyWithin(guest, name, timeout);
+    }
+
+    private String awaitReply(DropGuest guest, String name, Duration timeout) throws IOException {
+        return replyWithin(guest, name, timeout).orElseThrow(() -> noReply(guest, name));
+    }
+
+    private static Optional<String> replyWithin(DropGuest guest, String name, Duration timeout) throws IOException {
+        Path reply = guest.hostReplies().resolve(name);
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (!Files.exists(reply)) {
-            if (System.nanoTime() > deadline) {
-                List<String> log = castd.log().lines().toList();
-                throw new AssertionError(guest + ": no reply to " + name + " within 15 s; castd's log ends:\n"
-                        + String.join("\n", log.subList(Math.max(0, log.size() - 60), log.size())));
-            }
+            if (System.nanoTime() > deadline) return Optional.empty();
             LockSupport.parkNanos(1_000_000);
         }
-        return Files.readString(reply);
+        return Optional.of(Files.readString(reply));
+    }
+
+    private AssertionError noReply(DropGuest guest, String name) {
+        List<String> log = castd.log().lines().toList();
+        return new AssertionError(guest + ": no reply to " + name + " in time; castd's log ends:\n"
+                + String.join("\n", log.subList(Math.max(0, log.size() - 60), log.size())));
     }
 
     private static String firstLine(String reply) {
