@@ -117,7 +117,7 @@ class FloodIT {
             Thread.sleep(PROBE_EVERY.toMillis() / 2);
         }
         long heapBefore = heapUsedAfterGcKiB();
-        long rssBefore = rssKiB();
+        long rssBefore = castd.rssKiB();
 
         collector = ReplyCollector.start(List.of(a), Duration.ofMillis(10));
         repliesOfA = collector.of("a");
@@ -128,7 +128,7 @@ class FloodIT {
         Thread flooder = new Thread(() -> flood(flooding, written, enospc, sentByA), "flooder");
         AtomicLong rssMax = new AtomicLong(rssBefore);
         ScheduledExecutorService rssSampler = Executors.newSingleThreadScheduledExecutor();
-        rssSampler.scheduleAtFixedRate(() -> rssMax.accumulateAndGet(rssKiB(), Math::max), 0, 200, TimeUnit.MILLISECONDS);
+        rssSampler.scheduleAtFixedRate(() -> rssMax.accumulateAndGet(castd.rssKiB(), Math::max), 0, 200, TimeUnit.MILLISECONDS);
 
         long floodStart = System.nanoTime();
         flooder.start();
@@ -151,7 +151,7 @@ class FloodIT {
                         && a.dropEntries().isEmpty());
         collector.close();
         long heapAfter = heapUsedAfterGcKiB();
-        long rssAfter = rssKiB();
+        long rssAfter = castd.rssKiB();
 
         long refused = repliesOfA.values().stream().filter(REFUSAL::equals).count();
         long ok = repliesOfA.values().stream().filter("ok\n"::equals).count();
@@ -269,17 +269,6 @@ class FloodIT {
             return db.dsl().fetchCount(db.dsl().selectFrom(org.phoenixcast.store.schema.Tables.REQUEST)
                     .where(org.phoenixcast.store.schema.Tables.REQUEST.CONTAINER.eq(guest)));
         }
-    }
-
-    private long rssKiB() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(castd.pid()), "status"))) {
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        } catch (IOException e) {
-            throw new AssertionError("cannot read castd's VmRSS", e);
-        }
-        throw new AssertionError("no VmRSS for castd");
     }
 
     /** castd's used heap right after a full GC (jcmd GC.run, then GC.heap_info), KiB. */

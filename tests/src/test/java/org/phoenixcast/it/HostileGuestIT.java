@@ -347,7 +347,7 @@ class HostileGuestIT {
     void refusesCommandFilesThatAreNotSmallPlainFiles(DropGuest attacker, BadFile kind) throws Exception {
         Baseline before = baseline(attacker);
         String passwd = sha256(HOST_PASSWD);
-        long rssBefore = castdRssKiB();
+        long rssBefore = castd.rssKiB();
         String file = "caston." + tag();
         String drop = "/.syscmd/";
         String tmp = drop + ".x" + file;
@@ -372,7 +372,7 @@ class HostileGuestIT {
         assertRefusalRecorded(attacker, "caston", reply);
         await("request file removed").atMost(PROMPT).until(() -> !attacker.dropEntries().contains(file));
         assertThat(sha256(HOST_PASSWD)).as("host /etc/passwd").isEqualTo(passwd);
-        assertThat(castdRssKiB()).as("castd RSS (KiB) after a " + kind).isLessThan(rssBefore + 128 * 1024);
+        assertThat(castd.rssKiB()).as("castd RSS (KiB) after a " + kind).isLessThan(rssBefore + 128 * 1024);
         if (kind == BadFile.FIFO) {
             Instant start = Instant.now();
             assertThat(firstLine(attacker.request("showcast", tag()))).isEqualTo("ok");
@@ -560,14 +560,7 @@ class HostileGuestIT {
     }
 
     private List<HistoryRow> history(DropGuest guest) {
-        return CastdJson.history(castd).stream().filter(r -> r.container().equals(guest.name())).toList();
-    }
-
-    private long castdRssKiB() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(castd.pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-        throw new IOException("no VmRSS for castd");
+        return CastdJson.historyOf(castd, guest.name());
     }
 
     private static String firstLine(String reply) {

@@ -512,7 +512,7 @@ class ShareAbuseIT {
         offerAndAccept(attacker, "/srv/churn" + n, target);
         List<String> withShare = attacker.mountPoints();
         HostMounts host = HostMounts.snapshot();
-        long rssBefore = castdRssKiB();
+        long rssBefore = castd.rssKiB();
         Instant start = Instant.now();
 
         int batch = 100; // the drop tmpfs holds ~256 files
@@ -537,10 +537,10 @@ class ShareAbuseIT {
 
         System.out.printf("ShareAbuseIT: %s: %d identical caston requests in %.1f s (%.0f/s), castd RSS %+d KiB%n",
                 attacker, REPEATS, repeated.toMillis() / 1000.0, REPEATS * 1000.0 / Math.max(1, repeated.toMillis()),
-                castdRssKiB() - rssBefore);
+                castd.rssKiB() - rssBefore);
         assertThat(attacker.mountPoints()).as("exactly the mounts from before").isEqualTo(withShare);
         assertThat(attacker.mountPoints().stream().filter(target::equals)).hasSize(1);
-        assertThat(castdRssKiB()).as("castd RSS (KiB)").isLessThan(rssBefore + 256 * 1024);
+        assertThat(castd.rssKiB()).as("castd RSS (KiB)").isLessThan(rssBefore + 256 * 1024);
         assertThat(HostMounts.snapshot().changesSince(host, castd.stateDir().getParent())).isEmpty();
         withdraw(attacker, "/srv/churn" + n, source);
         await("unmounted after ucast").atMost(PROMPT).until(() -> !attacker.mountPoints().contains(target));
@@ -740,14 +740,7 @@ class ShareAbuseIT {
     }
 
     private List<HistoryRow> history(DropGuest guest) {
-        return CastdJson.history(castd).stream().filter(r -> r.container().equals(guest.name())).toList();
-    }
-
-    private long castdRssKiB() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(castd.pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-        throw new IOException("no VmRSS for castd");
+        return CastdJson.historyOf(castd, guest.name());
     }
 
     private static String firstLine(String reply) {

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -212,7 +211,7 @@ class SwapRaceIT {
         AtomicInteger samples = new AtomicInteger();
         Thread sampler = new Thread(() -> {
             while (sampling.get()) {
-                hostChanges.addAll(hostChanges(hostBefore));
+                hostChanges.addAll(HostMounts.snapshot().changesSince(hostBefore, castd.stateDir().getParent()));
                 samples.incrementAndGet();
                 sleep(20);
             }
@@ -251,7 +250,7 @@ class SwapRaceIT {
         f.seconds = (System.nanoTime() - t0) / 1e9;
         assertThat(wrongMounts).as("mounts in the receiver that are not the owner's folder at " + mountPoints).isEmpty();
         assertThat(hostChanges).as("host mount table while racing").isEmpty();
-        assertThat(hostChanges(hostBefore)).isEmpty();
+        assertThat(HostMounts.snapshot().changesSince(hostBefore, castd.stateDir().getParent())).isEmpty();
         assertThat(entries(HOST_ROOT)).as("host /").isEqualTo(rootBefore);
         assertThat(entries(HOST_ETC)).as("host /etc").isEqualTo(etcBefore);
         assertThat(mountIds(owner)).as("owner's mount table").isEqualTo(ownerBefore);
@@ -316,20 +315,6 @@ class SwapRaceIT {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /**
-     * Host mount table changes since {@code before}, less those other test runs on this machine
-     * make: beneath /tmp but not this castd's (see {@link HostMounts#changesSince}), another
-     * process's read-only lock staging in /run/phoenix-cast, and Podman's and Docker's storage.
-     */
-    private List<String> hostChanges(HostMounts before) {
-        String ownStaging = "/run/phoenix-cast/ro-lock-" + castd.pid() + "-";
-        return HostMounts.snapshot().changesSince(before, castd.stateDir().getParent()).stream()
-                .filter(c -> !c.substring(2).startsWith("/run/phoenix-cast/") || c.substring(2).startsWith(ownStaging))
-                .filter(c -> !c.substring(2).startsWith("/var/lib/containers/") && !c.substring(2).startsWith("/var/lib/docker/")
-                        && !c.substring(2).startsWith("/run/containers/") && !c.substring(2).startsWith("/run/docker/"))
-                .toList();
     }
 
     private static void sleep(long millis) {

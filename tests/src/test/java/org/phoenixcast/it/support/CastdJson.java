@@ -26,6 +26,11 @@ public final class CastdJson {
     }
 
     /** The newest 100,000 history rows, oldest first. */
+    /** The history rows of one container. */
+    public static List<HistoryRow> historyOf(CastdProcess castd, String container) {
+        return history(castd).stream().filter(r -> r.container().equals(container)).toList();
+    }
+
     public static List<HistoryRow> history(CastdProcess castd) {
         List<HistoryRow> rows = new ArrayList<>();
         for (JsonNode n : parse(castd.castctlOk("history", "--json", "--limit", "100000"))) {

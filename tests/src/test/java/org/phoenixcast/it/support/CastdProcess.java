@@ -134,6 +134,18 @@ public final class CastdProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** castd's resident set size now (VmRSS of /proc/PID/status), KiB. */
+    public long rssKiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException e) {
+            throw new AssertionError("cannot read castd's VmRSS", e);
+        }
+        throw new AssertionError("no VmRSS for castd");
+    }
+
     /** Runs bin/castctl --state-dir STATE ARGS… and returns its exit code and output. */
     public ExecResult castctl(String... args) {
         List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/castctl").toString(), "--state-dir", stateDir.toString()));
