@@ -40,6 +40,8 @@ import org.phoenixcast.testing.RequiresRoot;
 @RequiresRoot(tools = {"mount", "umount", "unshare", "nsenter"})
 class DiskFullIT {
     private static final long STATE_TMPFS_BYTES = 8L << 20;
+    /** castd's default reserve (StateDisk.RESERVE_BYTES): below this much free space it stops writing. */
+    private static final long CASTD_RESERVE_BYTES = 1L << 20;
     private static final String REFUSAL = "error: the host's state disk is full: castd takes no new requests until space"
             + " returns; try again later\n";
     private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(20);
@@ -73,7 +75,9 @@ class DiskFullIT {
         assertThat(requestOnHost(b, "caston.1", "a:/data\n")).startsWith("ok").contains("mounted");
 
         Path filler = castd.stateDir().resolve("filler");
-        long filled = fill(filler);
+        // castd's reserve: another process fills the disk until less than half the reserve is free
+        // (castd must stop writing; H2's own housekeeping keeps the rest). H2's ENOSPC: to the brim.
+        long filled = fill(filler, showcastServed ? CASTD_RESERVE_BYTES / 2 : 0);
         long filledAt = System.nanoTime();
         // Without castd's reserve, H2 may still find room inside its file for a few commits:
         // requests are served until its first write fails (then it closes the database).
@@ -168,10 +172,21 @@ class DiskFullIT {
     }
 
     /** Writes {@code filler} until the file system refuses (ENOSPC); returns the bytes written. */
-    private static long fill(Path filler) throws IOException {
+    /** Fills the state disk until at most {@code leave} bytes are free; returns the bytes written. */
+    private static long fill(Path filler, long leave) throws IOException {
         byte[] block = new byte[64 * 1024];
         long written = 0;
         try (OutputStream out = Files.newOutputStream(filler)) {
+            while (Files.getFileStore(filler).getUsableSpace() > leave + block.length) {
+                out.write(block);
+                out.flush();
+                written += block.length;
+            }
+            if (leave > 0) {
+                assertThat(Files.getFileStore(filler).getUsableSpace()).as("free bytes after filling")
+                        .isLessThan(CASTD_RESERVE_BYTES);
+                return written;
+            }
             while (true) {
                 out.write(block);
                 written += block.length;
