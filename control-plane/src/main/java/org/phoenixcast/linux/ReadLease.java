@@ -52,7 +52,7 @@ public final class ReadLease implements AutoCloseable {
 
     static void requireLeasesEnabled(java.nio.file.Path leasesEnable) throws java.io.IOException {
         if (!java.nio.file.Files.isReadable(leasesEnable)) return; // no such switch: leases are on
-        if (java.nio.file.Files.readString(leasesEnable).strip().equals("0")) {
+        if (Sysctl.read(leasesEnable).equals("0")) {
             throw new IllegalStateException("file leases are disabled (fs.leases-enable = 0): castd reads guest request"
                     + " files under a read lease to never act on a half-written one; enable them with"
                     + " 'sysctl fs.leases-enable=1'");

@@ -30,6 +30,7 @@ import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.HostMounts;
 import org.phoenixcast.it.support.RuntimeContainer;
 import org.phoenixcast.it.support.UnshareContainer;
+import org.phoenixcast.linux.Sysctl;
 import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.testing.TestMounts;
 
@@ -333,7 +334,7 @@ class InFlightFaultIT {
         for (int attempt = 1; attempt <= 500; attempt++) {
             await("PID " + pid + " free").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2))
                     .until(() -> !Files.exists(Path.of("/proc/" + pid)));
-            Files.writeString(NS_LAST_PID, Integer.toString(pid - 1));
+            Sysctl.write(NS_LAST_PID, Integer.toString(pid - 1));
             Process p = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (p.pid() == pid) {

@@ -24,6 +24,7 @@ import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.ReplyCollector;
 import org.phoenixcast.it.support.UnshareContainer;
+import org.phoenixcast.linux.Sysctl;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.testing.RequiresRoot;
 
@@ -75,19 +76,19 @@ class InotifyOverflowIT {
 
     @Test
     void everyCompleteRequestIsAnsweredExactlyOnceAfterTheInotifyQueueOverflows() throws Exception {
-        String saved = Files.readString(MAX_QUEUED_EVENTS).strip();
-        // A limit this low is another run's leftover (runs overlapping on one machine restore each
-        // other's lowered value), never a host's setting: restore the kernel's default instead.
+        String saved = Sysctl.read(MAX_QUEUED_EVENTS);
+        // A limit this low is the leftover of a run killed before its finally, never a host's
+        // setting: restore the kernel's default instead.
         if (Long.parseLong(saved) <= QUEUE_LIMIT) saved = KERNEL_DEFAULT_QUEUED_EVENTS;
         try {
-            Files.writeString(MAX_QUEUED_EVENTS, Integer.toString(QUEUE_LIMIT));
+            Sysctl.write(MAX_QUEUED_EVENTS, Integer.toString(QUEUE_LIMIT));
             // resync-seconds: the watcher's periodic rescan happens at start, then not for an hour.
             castd = CastdProcess.start(Map.of("resync-seconds", "3600", "guest-requests-per-second", "2000",
                     "guest-max-queued", "100000"), null);
         } finally {
-            Files.writeString(MAX_QUEUED_EVENTS, saved);
+            Sysctl.write(MAX_QUEUED_EVENTS, saved);
         }
-        assertThat(Files.readString(MAX_QUEUED_EVENTS).strip()).as("the host's inotify limit restored").isEqualTo(saved);
+        assertThat(Sysctl.read(MAX_QUEUED_EVENTS)).as("the host's inotify limit restored").isEqualTo(saved);
         for (String name : WRITERS) {
             UnshareContainer c = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, name);
             containers.add(c);
