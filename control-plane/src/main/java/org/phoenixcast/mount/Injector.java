@@ -239,20 +239,7 @@ final class Injector {
     /** See {@link MountFacade#detach}. */
     void detach(LinuxContainerHandle receiver, GuestPath unsafeTarget, long mountId) throws IOException {
         if (!receiver.isAlive()) return;
-        boolean listed = false;
-        for (MountInfo m : MountTable.read(receiver.procDir())) {
-            if (m.mountId() == mountId && m.mountPoint().equals(unsafeTarget.value())) listed = true;
-        }
-        if (!listed) return;
-        String target = unsafeTarget.value();
-        try {
-            ns.inside(receiver.pidfd(), new Fd[] {receiver.root(), hostProc},
-                    lent -> NamespaceSteps.detachIfMatches(lent[0], target, mountId, lent[1]));
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException(e);
-        }
+        detachIfListed(receiver, unsafeTarget.value(), mountId, m -> true);
     }
 
     /**
@@ -268,14 +255,26 @@ final class Injector {
                 || unsafeMountPoint.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > GuestPath.MAX_BYTES) {
             throw new IOException("mount point not usable: " + org.phoenixcast.model.Printable.quote(unsafeMountPoint));
         }
+        detachIfListed(receiver, unsafeMountPoint, mountId, m -> m.device().equals(device) && m.root().equals(root));
+    }
+
+    /**
+     * Detaches mount {@code mountId} at {@code unsafeMountPoint} when the receiver's mountinfo
+     * lists it there (and {@code same} accepts the line); does nothing otherwise. Inside the
+     * receiver the path is resolved with openat2 in its root and the id checked again on the fd;
+     * the task gets its own copies of the fds (see {@link NamespaceThread#inside(Fd, Fd[],
+     * NamespaceThread.LentTask)}).
+     */
+    private void detachIfListed(LinuxContainerHandle receiver, String unsafeMountPoint, long mountId,
+                                java.util.function.Predicate<MountInfo> same) throws IOException {
         boolean listed = false;
         for (MountInfo m : MountTable.read(receiver.procDir())) {
-            if (m.mountId() == mountId && m.mountPoint().equals(unsafeMountPoint)
-                    && m.device().equals(device) && m.root().equals(root)) listed = true;
+            if (m.mountId() == mountId && m.mountPoint().equals(unsafeMountPoint) && same.test(m)) listed = true;
         }
         if (!listed) return;
         try {
-            ns.inside(receiver.pidfd(), () -> NamespaceSteps.detachIfMatches(receiver.root(), unsafeMountPoint, mountId, hostProc));
+            ns.inside(receiver.pidfd(), new Fd[] {receiver.root(), hostProc},
+                    lent -> NamespaceSteps.detachIfMatches(lent[0], unsafeMountPoint, mountId, lent[1]));
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
