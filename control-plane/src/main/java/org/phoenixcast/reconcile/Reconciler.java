@@ -135,7 +135,7 @@ public final class Reconciler {
             } else {
                 log.info("container={} mount of {} at {} is gone (unmounted by the guest or the guest restarted)",
                         receiver, p.source(), p.target());
-                unmountFailures.remove(receiver + " " + p.target());
+                unmountFailures.remove(key(receiver, p.target()));
                 db.transaction(tx -> {
                     sharing.forgetPlaced(tx.dsl(), receiver, p.target());
                     history.record(tx.dsl(), receiver.value(), "mount", p.source() + " " + p.target(), "vanished",
@@ -169,7 +169,7 @@ public final class Reconciler {
                     continue;
                 }
                 have.remove(p.target());
-                unmountFailures.remove(receiver + " " + p.target());
+                unmountFailures.remove(key(receiver, p.target()));
                 events.add(new MountEvent(MountEvent.Kind.UNMOUNTED, receiver, p.source(), p.target(), p.access(), ""));
                 db.transaction(tx -> {
                     sharing.forgetPlaced(tx.dsl(), receiver, p.target());
@@ -222,7 +222,7 @@ public final class Reconciler {
         }
         String done = "moved by the guest to " + Printable.quote(where.mountPoint()) + "; unmounted there";
         log.info("container={} mount of {} at {} was {}", receiver, p.source(), p.target(), done);
-        unmountFailures.remove(receiver + " " + p.target());
+        unmountFailures.remove(key(receiver, p.target()));
         db.transaction(tx -> {
             sharing.forgetPlaced(tx.dsl(), receiver, p.target());
             history.record(tx.dsl(), receiver.value(), "unmount", p.source() + " " + p.target(), "unmounted", done, null);
@@ -232,7 +232,7 @@ public final class Reconciler {
 
     /** A placed mount castd could not unmount: logged and recorded "failed" once per (receiver, target). */
     private void stillMounted(ContainerName receiver, PlacedMount p, String reason) {
-        String key = receiver + " " + p.target();
+        String key = key(receiver, p.target());
         if (unmountFailures.add(key)) {
             log.warn("container={} cannot unmount {} at {}: {}; trying again at every pass", receiver, p.source(), p.target(), reason);
             db.transaction(tx -> {
@@ -240,6 +240,11 @@ public final class Reconciler {
                 return null;
             });
         }
+    }
+
+    /** The key of a (receiver, target) pair in {@link #lastFailure} and {@link #unmountFailures}. */
+    private static String key(ContainerName receiver, GuestPath target) {
+        return receiver + " " + target;
     }
 
     /** The receiver's mount that may be {@code p}: its id with the device castd placed (the root may have changed). */
@@ -258,7 +263,7 @@ public final class Reconciler {
     }
 
     private MountEvent place(ContainerName receiver, ContainerHandle handle, DesiredMounts.Desired d) {
-        String key = receiver + " " + d.target();
+        String key = key(receiver, d.target());
         try {
             MountSource source = sourceOf(d.source());
             // Intent first: a crash between move_mount and the commit below leaves a PENDING row,
