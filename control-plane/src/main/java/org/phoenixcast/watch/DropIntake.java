@@ -2,6 +2,7 @@ package org.phoenixcast.watch;
 
 import java.util.List;
 import java.util.Optional;
+import org.jooq.DSLContext;
 import org.phoenixcast.channel.GuestChannel;
 import org.phoenixcast.linux.Errno;
 import org.phoenixcast.linux.LinuxException;
@@ -57,11 +58,6 @@ public final class DropIntake {
     public interface ReadOnlyAnswers {
         /** The rendered reply, or empty when the request would write (or cannot be answered so). */
         Optional<String> answer(ContainerName requester, String verbWord, String untrustedBody);
-    }
-
-    public DropIntake(Database db, RequestQueue queue, HistoryStore history, RefusalBursts bursts, int maxBytes,
-                      int maxPending) {
-        this(db, queue, history, bursts, maxBytes, maxPending, new StateDisk(db.directory()), (c, v, b) -> Optional.empty());
     }
 
     public DropIntake(Database db, RequestQueue queue, HistoryStore history, RefusalBursts bursts, int maxBytes,
@@ -140,22 +136,7 @@ public final class DropIntake {
         recordRefusalsWhileFull();
         Taken taken;
         try {
-            taken = db.transaction(tx -> {
-            if (queue.isKnown(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos())) return Taken.KNOWN;
-            if (queue.countPending(tx.dsl(), container) >= maxPending) {
-                bursts.refused(tx.dsl(), container, untrustedName, tooManyPending(maxPending));
-                return Taken.REFUSED;
-            }
-            // A stale reply of the same name goes before the commit: once the row commits the
-            // worker may answer at once. (A known file's reply, if any, is the real one: kept.)
-            try {
-                channel.removeReply(name.replyName());
-            } catch (LinuxException e) {
-                log.warn("container={} cannot remove stale reply {}: {}", container, name.replyName(), e.getMessage());
-            }
-            queue.enqueue(tx.dsl(), container, untrustedName, file.inode(), file.ctimeNanos(), body);
-            return Taken.QUEUED;
-            });
+            taken = db.transaction(tx -> queueUnlessKnown(tx.dsl(), channel, name, untrustedName, file, body));
         } catch (RuntimeException e) {
             // H2 found no space after all (the disk filled faster than the check): refused like
             // above. Assumed: a commit that failed is not in the store H2 reopens (not proven for
@@ -172,6 +153,26 @@ public final class DropIntake {
     }
 
     private enum Taken { QUEUED, KNOWN, REFUSED }
+
+    /** In the intake's transaction: queues the file unless it is queued already or its guest has too many pending. */
+    private Taken queueUnlessKnown(DSLContext tx, GuestChannel channel, RequestName name, String untrustedName,
+                                   RequestFile file, String body) {
+        ContainerName container = channel.name();
+        if (queue.isKnown(tx, container, untrustedName, file.inode(), file.ctimeNanos())) return Taken.KNOWN;
+        if (queue.countPending(tx, container) >= maxPending) {
+            bursts.refused(tx, container, untrustedName, tooManyPending(maxPending));
+            return Taken.REFUSED;
+        }
+        // A stale reply of the same name goes before the commit: once the row commits the
+        // worker may answer at once. (A known file's reply, if any, is the real one: kept.)
+        try {
+            channel.removeReply(name.replyName());
+        } catch (LinuxException e) {
+            log.warn("container={} cannot remove stale reply {}: {}", container, name.replyName(), e.getMessage());
+        }
+        queue.enqueue(tx, container, untrustedName, file.inode(), file.ctimeNanos(), body);
+        return Taken.QUEUED;
+    }
 
     /** Whether this file is queued already, read without writing; empty when the database cannot be read. */
     private Optional<Boolean> knownWithoutWriting(ContainerName container, String untrustedName, RequestFile file) {
