@@ -95,18 +95,17 @@ public final class ContainerRegistry implements AutoCloseable {
         for (Registration r : ordered) {
             if (live.containsKey(r.name())) continue;
             Optional<PidFileStamp> stamp = pidFileStamp(r);
-            Optional<Integer> pid = currentPid(r);
+            Optional<Integer> pid = pidOf(r, stamp);
             if (pid.isEmpty()) continue;
             // A PID file not rewritten since the init it named exited is stale, whatever runs
-            // under that PID now (a process with another /proc starttime): a reused PID may be any process, in a mount namespace of its
-            // own (a container castd does not know, an unshare'd tool), which no namespace check
-            // can tell from the container. A runtime that restarts the container writes the file
-            // again (new PID, inode or time).
+            // under that PID now (a process with another /proc starttime): a reused PID may be
+            // any process, in a mount namespace of its own (a container castd does not know, an
+            // unshare'd tool), which no namespace check can tell from the container. A runtime
+            // that restarts the container writes the file again (new PID, inode or time).
             // NOTE: remembered only while castd runs; a PID reused across a castd restart is
             // caught only by the namespace checks below.
             Pinned pinned = pinnedFrom.get(r.name());
-            boolean unchangedFile = pinned != null && stamp.isPresent() && stamp.get().equals(pinned.stamp())
-                    && pinned.stamp().pid() == pid.get();
+            boolean unchangedFile = pinned != null && stamp.isPresent() && stamp.get().equals(pinned.stamp());
             try {
                 ContainerHandle h = kernel.open(pid.get());
                 // The same process (same starttime) is not stale: castd only lost sight of it.
@@ -151,9 +150,7 @@ public final class ContainerRegistry implements AutoCloseable {
                     continue;
                 }
                 refused.remove(r.name());
-                if (stamp.isPresent() && stamp.get().pid() == h.pid()) {
-                    pinnedFrom.put(r.name(), new Pinned(stamp.get(), h.startTime()));
-                }
+                stamp.ifPresent(s -> pinnedFrom.put(r.name(), new Pinned(s, h.startTime())));
                 live.put(r.name(), h);
                 exits.track(h.pid(), h::isAlive);
                 started.add(r.name());
@@ -195,6 +192,7 @@ public final class ContainerRegistry implements AutoCloseable {
      */
     private static Optional<PidFileStamp> pidFileStamp(Registration r) {
         if (r.pidFile().isEmpty()) return Optional.empty();
+        // The PID file path comes from the admin (castctl) or from castd's own sandboxes: trusted.
         try {
             Path file = Path.of(r.pidFile().get());
             var attributes = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
@@ -207,16 +205,12 @@ public final class ContainerRegistry implements AutoCloseable {
     }
 
     private static Optional<Integer> currentPid(Registration r) {
-        if (r.pidFile().isPresent()) {
-            // The PID file path comes from the admin (castctl) or from castd's own sandboxes: trusted.
-            try {
-                String text = Files.readString(Path.of(r.pidFile().get())).trim();
-                return Optional.of(Integer.parseInt(text));
-            } catch (IOException | NumberFormatException e) {
-                return Optional.empty();
-            }
-        }
-        return r.pid();
+        return pidOf(r, pidFileStamp(r));
+    }
+
+    /** The PID a registration names now: the one in its PID file (read as {@code stamp}), or its fixed PID. */
+    private static Optional<Integer> pidOf(Registration r, Optional<PidFileStamp> stamp) {
+        return r.pidFile().isPresent() ? stamp.map(PidFileStamp::pid) : r.pid();
     }
 
     public Set<ContainerName> running() {
