@@ -347,24 +347,21 @@ public final class NamespaceThread implements AutoCloseable {
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 handoff.abandon();
                 if (attempt == 0) continue;
-                throw new LinuxException(TASK_OPERATION, null, Errno.EAGAIN, "namespace thread unavailable, try again");
+                throw unavailable();
             }
             try {
                 return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
             } catch (CancellationException e) {
                 handoff.abandon();
                 if (attempt == 0) continue;
-                throw new LinuxException(TASK_OPERATION, null, Errno.EAGAIN, "namespace thread unavailable, try again");
+                throw unavailable();
             } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof CancellationException) {
+                if (e.getCause() instanceof CancellationException) {
                     // It never started: the lane was set aside (or closed) before; try once more.
                     if (attempt == 0) continue;
-                    throw new LinuxException(TASK_OPERATION, null, Errno.EAGAIN, "namespace thread unavailable, try again");
+                    throw unavailable();
                 }
-                if (cause instanceof Exception ex) throw ex;
-                if (cause instanceof Error err) throw err;
-                throw e;
+                throw causeOf(e);
             } catch (TimeoutException e) {
                 if (!handoff.abandon()) {
                     // It finished just now: its result stands (nothing stuck, nothing to set aside).
@@ -387,11 +384,21 @@ public final class NamespaceThread implements AutoCloseable {
         try {
             return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof Exception ex) throw ex;
-            if (cause instanceof Error err) throw err;
-            throw e;
+            throw causeOf(e);
         }
+    }
+
+    /** What a task threw, to be rethrown to its caller as is (an Error is thrown from here). */
+    private static Exception causeOf(ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof Exception ex) return ex;
+        if (cause instanceof Error err) throw err;
+        return e;
+    }
+
+    /** A task that found no lane to run on twice in a row (each was set aside or closed under it). */
+    private static LinuxException unavailable() {
+        return new LinuxException(TASK_OPERATION, null, Errno.EAGAIN, "namespace thread unavailable, try again");
     }
 
     /** The lane a task for {@code namespace} may use, starting a fresh one if needed. */
