@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -303,21 +302,8 @@ class CrashRecoveryIT {
     private static void drop(DropGuest guest, Map<String, String> requests) {
         for (var e : requests.entrySet()) {
             await("room in " + guest + "'s drop directory for " + e.getKey()).atMost(DRAIN)
-                    .pollInterval(Duration.ofMillis(5)).until(() -> tryDrop(guest, e.getKey(), e.getValue()));
+                    .pollInterval(Duration.ofMillis(5)).until(() -> guest.tryDropOnHost(e.getKey(), e.getValue() + "\n"));
         }
-    }
-
-    private static boolean tryDrop(DropGuest guest, String file, String line) throws IOException {
-        Path tmp = guest.hostDrop().resolve("." + file);
-        try {
-            Files.writeString(tmp, line + "\n");
-        } catch (IOException full) {
-            Files.deleteIfExists(tmp);
-            if (String.valueOf(full.getMessage()).contains("No space left")) return false;
-            throw full;
-        }
-        Files.move(tmp, guest.hostDrop().resolve(file), StandardCopyOption.ATOMIC_MOVE);
-        return true;
     }
 
     private int repliesWithPrefix(String prefix) {

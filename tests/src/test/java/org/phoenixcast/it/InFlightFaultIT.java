@@ -5,10 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +47,7 @@ import org.phoenixcast.testing.TestMounts;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class InFlightFaultIT {
     private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration REPLY_POLL = Duration.ofMillis(2);
     /** castd resyncs every second: three resyncs and some. */
     private static final Duration SEVERAL_RESYNCS = Duration.ofSeconds(4);
     private static final Path NS_LAST_PID = Path.of("/proc/sys/kernel/ns_last_pid");
@@ -110,7 +109,7 @@ class InFlightFaultIT {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < burst; i++) {
             String name = (i % 2 == 0 ? "caston." : "castoff.") + tag();
-            drop(guest.hostDrop(), name, source);
+            guest.dropOnHost(name, source + "\n");
             names.add(name);
         }
         // the kill falls as soon as castd has taken the first request from the drop directory
@@ -122,7 +121,7 @@ class InFlightFaultIT {
 
         // castd is up and serves another guest promptly
         long t0 = System.nanoTime();
-        assertThat(firstLine(requestFast(sandbox.hostDrop(), sandbox.hostReplies(), "showcast", ""))).isEqualTo("ok");
+        assertThat(firstLine(requestFast(sandbox, "showcast", ""))).isEqualTo("ok");
         long servedMillis = (System.nanoTime() - t0) / 1_000_000;
         assertThat(ProcessHandle.of(castd.pid()).map(ProcessHandle::isAlive)).contains(true);
         await("castd sees the guest stopped").atMost(Duration.ofSeconds(30)).until(() -> "stopped".equals(stateOf(guest.name())));
@@ -225,7 +224,7 @@ class InFlightFaultIT {
                     killer.start();
                 }
                 String verb = i % 2 == 0 ? "caston" : "castoff";
-                String first = firstLine(requestFast(sandbox.hostDrop(), sandbox.hostReplies(), verb, source));
+                String first = firstLine(requestFast(sandbox, verb, source));
                 assertThat(first).as("round %d: %s #%d", round, verb, i).matches("ok|error: .+");
                 replies.merge(verb + " " + (first.equals("ok") ? "ok" : first.replaceAll("pid \\d+", "pid N")), 1,
                         Integer::sum);
@@ -242,7 +241,7 @@ class InFlightFaultIT {
         }
         assertThat(wrong).as("receiver mounts that are not the owner's folder at /mnt/b").isEmpty();
         assertThat(HostMounts.snapshot().changesSince(hostBefore, castd.stateDir().getParent())).as("host mount table").isEmpty();
-        assertThat(firstLine(requestFast(sandbox.hostDrop(), sandbox.hostReplies(), "showcast", ""))).isEqualTo("ok");
+        assertThat(firstLine(requestFast(sandbox, "showcast", ""))).isEqualTo("ok");
         assertThat(ProcessHandle.of(castd.pid()).map(ProcessHandle::isAlive)).contains(true);
         assertThat(castd.log()).doesNotContain("internal error");
         System.out.printf("InFlightFaultIT: owner SIGKILLed during a caston/castoff burst, %d rounds of %d requests (kill 0-4 ms after #%d): "
@@ -271,9 +270,11 @@ class InFlightFaultIT {
         for (var v : victims.entrySet()) {
             await(v.getKey() + " attached").atMost(Duration.ofSeconds(15)).until(() -> attached(v.getValue().pid()));
             assertThat(firstLine(sandbox.request("cast", tag(), "/srv/c " + v.getKey() + ":/mnt/c"))).isEqualTo("ok");
-            Path drop = castd.stateDir().resolve("guests").resolve(v.getKey()).resolve("drop");
-            Path replies = castd.stateDir().resolve("guests").resolve(v.getKey()).resolve("syscmd").resolve("replies");
-            assertThat(firstLine(requestFast(drop, replies, "caston", sandbox.name() + ":/srv/c"))).isEqualTo("ok");
+            // Registered by castctl above (--pidfile or --pid), not by DropGuest.registered: wrapping
+            // it as a DropGuest (rather than passing its drop and replies paths around) gives it the
+            // same host-side drop and reply polling, and the same requestFast, as the other guests.
+            DropGuest victim = DropGuest.alreadyRegistered(castd, v.getKey(), v.getValue());
+            assertThat(firstLine(requestFast(victim, "caston", sandbox.name() + ":/srv/c"))).isEqualTo("ok");
             assertThat(Files.readAllLines(Path.of("/proc/" + v.getValue().pid() + "/mountinfo")))
                     .anyMatch(l -> l.split(" ")[4].equals("/mnt/c"));
         }
@@ -379,24 +380,16 @@ class InFlightFaultIT {
         return out;
     }
 
-    private static void drop(Path drop, String name, String line) throws IOException {
-        Path tmp = drop.resolve("." + name + ".tmp");
-        Files.writeString(tmp, line + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, drop.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    /** Drops VERB.TAG through castd's host side of a drop directory and polls for its reply every 2 ms. */
-    private String requestFast(Path drop, Path replies, String verb, String line) throws IOException {
+    /**
+     * Drops VERB.TAG through castd's host side of the guest's drop directory and polls for its
+     * reply every 2 ms; the reply is deleted once read.
+     */
+    private String requestFast(DropGuest guest, String verb, String line) throws IOException {
         String name = verb + "." + tag();
-        drop(drop, name, line);
-        Path reply = replies.resolve(name);
-        long deadline = System.nanoTime() + REPLY_TIMEOUT.toNanos();
-        while (!Files.isRegularFile(reply)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("no reply to " + name + " (" + line + ")");
-            sleep(2);
-        }
-        String text = Files.readString(reply);
-        Files.delete(reply);
+        guest.dropOnHost(name, line + "\n");
+        String text = guest.pollReply(name, REPLY_TIMEOUT, REPLY_POLL)
+                .orElseThrow(() -> new AssertionError("no reply to " + name + " (" + line + ")"));
+        Files.delete(guest.hostReplies().resolve(name));
         return text;
     }
 

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -58,6 +56,7 @@ class SwapRaceIT {
     static final int CI_REQUESTS = 200;
     private static final int REQUESTS = FULL ? 4000 : CI_REQUESTS;
     private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration REPLY_POLL = Duration.ofMillis(2);
     private static final Path HOST_ROOT = Path.of("/");
     private static final Path HOST_ETC = Path.of("/etc");
 
@@ -264,25 +263,15 @@ class SwapRaceIT {
     }
 
     /**
-     * Writes VERB.TAG into the receiver's drop directory through castd's host side (temp file,
-     * then rename, as the guest command does) and polls for the reply every 2 ms.
+     * Writes VERB.TAG into the receiver's drop directory through castd's host side (as the guest
+     * command does: complete under a dot-name, then renamed) and polls for the reply every 2 ms.
      */
     private String requestFast(DropGuest receiver, String verb, String line) throws IOException {
         String name = verb + "." + tag();
-        Path tmp = receiver.hostDrop().resolve("." + name + ".tmp");
-        Files.writeString(tmp, line + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, receiver.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        Path reply = receiver.hostReplies().resolve(name);
-        long deadline = System.nanoTime() + REPLY_TIMEOUT.toNanos();
-        while (!Files.isRegularFile(reply)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no reply to " + name + " (" + line + ") within " + REPLY_TIMEOUT
-                        + "\ncastd log:\n" + tail(castd.log()));
-            }
-            sleep(2);
-        }
-        String text = Files.readString(reply);
-        Files.delete(reply);
+        receiver.dropOnHost(name, line + "\n");
+        String text = receiver.pollReply(name, REPLY_TIMEOUT, REPLY_POLL).orElseThrow(() -> new AssertionError(
+                "no reply to " + name + " (" + line + ") within " + REPLY_TIMEOUT + "\ncastd log:\n" + tail(castd.log())));
+        Files.delete(receiver.hostReplies().resolve(name));
         return text;
     }
 
