@@ -1,6 +1,7 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.Replies.firstLine;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -227,10 +228,6 @@ class DiskFullIT {
         List<String> log = castd.log().lines().toList();
         return new AssertionError(guest + ": no reply to " + name + " in time; castd's log ends:\n"
                 + String.join("\n", log.subList(Math.max(0, log.size() - 60), log.size())));
-    }
-
-    private static String firstLine(String reply) {
-        return reply.lines().findFirst().orElse("");
     }
 
     private static String mode(Path p) {

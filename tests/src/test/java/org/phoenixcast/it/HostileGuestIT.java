@@ -1,6 +1,8 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.HostDirs.names;
+import static org.phoenixcast.it.support.Replies.firstLine;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -20,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.assertj.core.api.SoftAssertions;
@@ -561,17 +562,6 @@ class HostileGuestIT {
 
     private List<HistoryRow> history(DropGuest guest) {
         return CastdJson.historyOf(castd, guest.name());
-    }
-
-    private static String firstLine(String reply) {
-        int nl = reply.indexOf('\n');
-        return nl < 0 ? reply : reply.substring(0, nl);
-    }
-
-    private static Set<String> names(Path dir) throws IOException {
-        try (var s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toCollection(TreeSet::new));
-        }
     }
 
     private static String sha256(Path file) throws IOException {

@@ -1,6 +1,8 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.DropGuest.mountId;
+import static org.phoenixcast.it.support.Replies.firstLine;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -188,7 +190,7 @@ class InFlightFaultIT {
         owner.shOk("mkdir -p /srv/b && echo " + owner.name() + " > /srv/b/MARKER");
         String source = owner.name() + ":/srv/b";
         assertThat(firstLine(owner.request("cast", tag(), "--ro /srv/b " + sandbox.name() + ":/mnt/b"))).isEqualTo("ok");
-        Set<Integer> receiverBefore = mountIds(sandbox);
+        Set<Integer> receiverBefore = sandbox.mountIds();
         // calm: which folder the share is (device and root in mountinfo)
         assertThat(firstLine(sandbox.request("caston", tag(), source))).isEqualTo("ok");
         assertThat(sandbox.shOk("cat /mnt/b/MARKER").strip()).isEqualTo(owner.name());
@@ -236,7 +238,7 @@ class InFlightFaultIT {
             }
             killer.join(10_000);
             await("round " + round + ": the dead owner's share is gone from the receiver").atMost(Duration.ofSeconds(5))
-                    .until(() -> mountIds(sandbox).equals(receiverBefore));
+                    .until(() -> sandbox.mountIds().equals(receiverBefore));
             assertThat(castdMounts()).as("round %d: castd's own mount table (staged clones)", round).isEqualTo(castdBefore);
         }
         assertThat(wrong).as("receiver mounts that are not the owner's folder at /mnt/b").isEmpty();
@@ -412,23 +414,8 @@ class InFlightFaultIT {
         return f[2] + " " + f[3];
     }
 
-    private static int mountId(String mountinfoLine) {
-        return Integer.parseInt(mountinfoLine.substring(0, mountinfoLine.indexOf(' ')));
-    }
-
-    private static Set<Integer> mountIds(DropGuest g) {
-        Set<Integer> ids = new TreeSet<>();
-        for (String line : g.mountinfo()) ids.add(mountId(line));
-        return ids;
-    }
-
     private String tag() {
         return "f" + tags.incrementAndGet();
-    }
-
-    private static String firstLine(String reply) {
-        int nl = reply.indexOf('\n');
-        return nl < 0 ? reply : reply.substring(0, nl);
     }
 
     private static void sleep(long millis) {

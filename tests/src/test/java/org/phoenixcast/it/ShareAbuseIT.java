@@ -1,6 +1,8 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.HostDirs.names;
+import static org.phoenixcast.it.support.Replies.firstLine;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -19,7 +21,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -741,17 +742,6 @@ class ShareAbuseIT {
 
     private List<HistoryRow> history(DropGuest guest) {
         return CastdJson.historyOf(castd, guest.name());
-    }
-
-    private static String firstLine(String reply) {
-        int nl = reply.indexOf('\n');
-        return nl < 0 ? reply : reply.substring(0, nl);
-    }
-
-    private static Set<String> names(Path dir) throws IOException {
-        try (var s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
-        }
     }
 
     /** Runs a host command; fails unless it exits 0; returns its stdout. */

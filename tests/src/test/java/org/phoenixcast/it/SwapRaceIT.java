@@ -1,9 +1,11 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.DropGuest.mountId;
+import static org.phoenixcast.it.support.HostDirs.names;
+import static org.phoenixcast.it.support.Replies.firstLine;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -178,14 +180,14 @@ class SwapRaceIT {
 
     /** caston without a race: the mount must carry the owner's marker; returns its identity; castoff again. */
     private Identity calmMount(DropGuest owner, DropGuest receiver, String source, String target) {
-        Set<Integer> before = mountIds(receiver);
+        Set<Integer> before = receiver.mountIds();
         assertThat(firstLine(receiver.request("caston", tag(), source))).isEqualTo("ok");
         assertThat(receiver.shOk("cat " + target + "/MARKER").strip()).isEqualTo(owner.name());
         List<String> added = receiver.mountinfo().stream().filter(l -> !before.contains(mountId(l))).toList();
         assertThat(added).hasSize(1);
         assertThat(added.get(0).split(" ")[4]).isEqualTo(target);
         assertThat(firstLine(receiver.request("castoff", tag(), source))).isEqualTo("ok");
-        assertThat(mountIds(receiver)).isEqualTo(before);
+        assertThat(receiver.mountIds()).isEqualTo(before);
         return Identity.of(added.get(0));
     }
 
@@ -197,11 +199,11 @@ class SwapRaceIT {
      */
     private Figures race(DropGuest owner, DropGuest receiver, DropGuest swapper, String loop, String source,
                          String mountPoints, Set<Identity> expected) throws Exception {
-        Set<Integer> receiverBefore = mountIds(receiver);
-        Set<Integer> ownerBefore = mountIds(owner);
+        Set<Integer> receiverBefore = receiver.mountIds();
+        Set<Integer> ownerBefore = owner.mountIds();
         HostMounts hostBefore = HostMounts.snapshot();
-        Set<String> rootBefore = entries(HOST_ROOT);
-        Set<String> etcBefore = entries(HOST_ETC);
+        Set<String> rootBefore = names(HOST_ROOT);
+        Set<String> etcBefore = names(HOST_ETC);
         swapper.shOk("rm -f /swap.stop /swap.count; (" + loop.replace("done\n", "done\necho $n > /swap.count\n")
                 + ") </dev/null >/dev/null 2>&1 &");
         Figures f = new Figures();
@@ -250,9 +252,9 @@ class SwapRaceIT {
         assertThat(wrongMounts).as("mounts in the receiver that are not the owner's folder at " + mountPoints).isEmpty();
         assertThat(hostChanges).as("host mount table while racing").isEmpty();
         assertThat(HostMounts.snapshot().changesSince(hostBefore, castd.stateDir().getParent())).isEmpty();
-        assertThat(entries(HOST_ROOT)).as("host /").isEqualTo(rootBefore);
-        assertThat(entries(HOST_ETC)).as("host /etc").isEqualTo(etcBefore);
-        assertThat(mountIds(owner)).as("owner's mount table").isEqualTo(ownerBefore);
+        assertThat(names(HOST_ROOT)).as("host /").isEqualTo(rootBefore);
+        assertThat(names(HOST_ETC)).as("host /etc").isEqualTo(etcBefore);
+        assertThat(owner.mountIds()).as("owner's mount table").isEqualTo(ownerBefore);
         // The last request was a castoff: the receiver is as it was before the race.
         swapper.sh("rm -f /swap.stop /swap.count");
         List<String> left = receiver.mountinfo().stream().filter(l -> !receiverBefore.contains(mountId(l))).toList();
@@ -281,29 +283,6 @@ class SwapRaceIT {
 
     private String tag() {
         return "r" + tags.incrementAndGet();
-    }
-
-    private static String firstLine(String reply) {
-        int nl = reply.indexOf('\n');
-        return nl < 0 ? reply : reply.substring(0, nl);
-    }
-
-    private static int mountId(String mountinfoLine) {
-        return Integer.parseInt(mountinfoLine.substring(0, mountinfoLine.indexOf(' ')));
-    }
-
-    private static Set<Integer> mountIds(DropGuest g) {
-        Set<Integer> ids = new TreeSet<>();
-        for (String line : g.mountinfo()) ids.add(mountId(line));
-        return ids;
-    }
-
-    private static Set<String> entries(Path dir) {
-        try (var s = Files.list(dir)) {
-            return new TreeSet<>(s.map(p -> p.getFileName().toString()).toList());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static void sleep(long millis) {

@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.phoenixcast.testing.TestMounts;
@@ -234,10 +236,10 @@ public final class DropGuest {
         return Optional.of(Files.readString(reply));
     }
 
-    /** Entries of the host side of the drop directory (names only). */
+    /** Entries of the host side of the drop directory (names only, sorted). */
     public List<String> dropEntries() {
-        try (var s = Files.list(hostDrop())) {
-            return new ArrayList<>(s.map(p -> p.getFileName().toString()).sorted().toList());
+        try {
+            return new ArrayList<>(HostDirs.names(hostDrop()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -258,6 +260,18 @@ public final class DropGuest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The ids (field 1) of the mounts in the guest's mountinfo now. */
+    public Set<Integer> mountIds() {
+        Set<Integer> ids = new TreeSet<>();
+        for (String line : mountinfo()) ids.add(mountId(line));
+        return ids;
+    }
+
+    /** The mount id of a mountinfo line (its first field): tells a mount added later from one there before. */
+    public static int mountId(String mountinfoLine) {
+        return Integer.parseInt(mountinfoLine.substring(0, mountinfoLine.indexOf(' ')));
     }
 
     /** Mount points in the guest's mountinfo (field 5, octal escapes undone). */
