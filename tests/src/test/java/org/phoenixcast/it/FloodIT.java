@@ -25,12 +25,12 @@ import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.phoenixcast.it.support.BusyboxGuests;
 import org.phoenixcast.it.support.CastdJson;
 import org.phoenixcast.it.support.CastdJson.HistoryRow;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.ReplyCollector;
-import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.testing.RequiresRoot;
 
@@ -80,34 +80,25 @@ class FloodIT {
     private static final String REFUSAL = "error: too many pending requests (max " + MAX_QUEUED + "); try again later\n";
     private static final Pattern BURST_COUNT = Pattern.compile("^(\\d+) request files?");
 
+    private BusyboxGuests fixture;
     private CastdProcess castd;
-    private UnshareContainer containerA;
-    private UnshareContainer containerB;
     private DropGuest a;
     private DropGuest b;
     /** a's replies as castd writes them (castd keeps only each guest's newest 512). */
-    private ReplyCollector collector;
     private Map<String, String> repliesOfA = Map.of();
 
     @BeforeEach
     void start() throws IOException {
-        castd = CastdProcess.start(Map.of("guest-max-queued", Integer.toString(MAX_QUEUED),
-                "guest-requests-per-second", "5000"), "-Xmx256m");
-        containerA = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "a");
-        containerB = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "b");
-        a = DropGuest.registered(castd, "a", containerA);
-        b = DropGuest.registered(castd, "b", containerB);
+        fixture = BusyboxGuests.start(CastdProcess.start(Map.of("guest-max-queued", Integer.toString(MAX_QUEUED),
+                "guest-requests-per-second", "5000"), "-Xmx256m"), "a", "b");
+        castd = fixture.castd();
+        a = fixture.guest("a");
+        b = fixture.guest("b");
     }
 
     @AfterEach
     void stop() throws IOException {
-        if (collector != null) collector.close();
-        try {
-            if (castd != null) castd.close();
-        } finally {
-            if (containerA != null) containerA.close();
-            if (containerB != null) containerB.close();
-        }
+        if (fixture != null) fixture.close();
     }
 
     @Test
@@ -120,7 +111,7 @@ class FloodIT {
         long heapBefore = heapUsedAfterGcKiB();
         long rssBefore = castd.rssKiB();
 
-        collector = ReplyCollector.start(List.of(a), Duration.ofMillis(10));
+        ReplyCollector collector = fixture.collectReplies(List.of(a), Duration.ofMillis(10));
         repliesOfA = collector.of("a");
         AtomicBoolean flooding = new AtomicBoolean(true);
         AtomicLong written = new AtomicLong();
