@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,13 +24,13 @@ import org.jooq.Record;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.phoenixcast.it.support.BusyboxGuests;
 import org.phoenixcast.it.support.CastdJson;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.ReplyCollector;
 import org.phoenixcast.it.support.H2Integrity;
 import org.phoenixcast.testing.RequiresRoot;
-import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.store.Database;
 
 /**
@@ -77,21 +76,23 @@ class CrashRecoveryIT {
 
     private final Random random = new Random();
     private final long seed = random.nextLong();
+    private BusyboxGuests fixture;
+    /** The fixture's castd: killed and restarted on the same object, so the guests stay valid. */
     private CastdProcess castd;
-    private final List<UnshareContainer> containers = new ArrayList<>();
-    private final Map<String, DropGuest> guests = new LinkedHashMap<>();
+    /** The firing guests, then "q", by name. */
+    private Map<String, DropGuest> guests = Map.of();
 
     @BeforeEach
     void startCastdAndContainers() throws IOException {
         random.setSeed(seed);
         // A guest's whole round may sit in the queue while castd is down: keep the per-guest
         // limit (a different test, FloodIT) out of the way of exactly-once accounting.
-        castd = CastdProcess.start(Map.of("guest-max-queued", Integer.toString(Math.max(1024, 4 * BURST))), null);
-        for (String name : NAMES) {
-            UnshareContainer c = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, name);
-            containers.add(c);
-            DropGuest g = DropGuest.registered(castd, name, c);
-            guests.put(name, g);
+        fixture = BusyboxGuests.start(
+                CastdProcess.start(Map.of("guest-max-queued", Integer.toString(Math.max(1024, 4 * BURST))), null), NAMES);
+        castd = fixture.castd();
+        guests = fixture.byName();
+        for (DropGuest g : guests.values()) {
+            String name = g.name();
             StringBuilder setup = new StringBuilder("set -eu\n");
             for (int k = 0; k < FOLDERS; k++) {
                 setup.append("mkdir -p /srv/s").append(k).append(" && echo ").append(name).append(":/srv/s").append(k)
@@ -106,17 +107,12 @@ class CrashRecoveryIT {
     private ReplyCollector replies;
 
     private void startCollectingReplies() {
-        replies = ReplyCollector.start(guests.values(), Duration.ofMillis(20));
+        replies = fixture.collectReplies(guests.values(), Duration.ofMillis(20));
     }
 
     @AfterEach
     void stopEverything() throws IOException {
-        if (replies != null) replies.close();
-        try {
-            if (castd != null) castd.close();
-        } finally {
-            containers.forEach(UnshareContainer::close);
-        }
+        if (fixture != null) fixture.close();
     }
 
     @Test
@@ -303,21 +299,8 @@ class CrashRecoveryIT {
     private static void drop(DropGuest guest, Map<String, String> requests) {
         for (var e : requests.entrySet()) {
             await("room in " + guest + "'s drop directory for " + e.getKey()).atMost(DRAIN)
-                    .pollInterval(Duration.ofMillis(5)).until(() -> tryDrop(guest, e.getKey(), e.getValue()));
+                    .pollInterval(Duration.ofMillis(5)).until(() -> guest.tryDropOnHost(e.getKey(), e.getValue() + "\n"));
         }
-    }
-
-    private static boolean tryDrop(DropGuest guest, String file, String line) throws IOException {
-        Path tmp = guest.hostDrop().resolve("." + file);
-        try {
-            Files.writeString(tmp, line + "\n");
-        } catch (IOException full) {
-            Files.deleteIfExists(tmp);
-            if (String.valueOf(full.getMessage()).contains("No space left")) return false;
-            throw full;
-        }
-        Files.move(tmp, guest.hostDrop().resolve(file), StandardCopyOption.ATOMIC_MOVE);
-        return true;
     }
 
     private int repliesWithPrefix(String prefix) {

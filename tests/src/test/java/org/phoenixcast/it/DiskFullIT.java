@@ -1,20 +1,18 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.Replies.firstLine;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
@@ -45,6 +43,7 @@ class DiskFullIT {
     private static final String REFUSAL = "error: the host's state disk is full: castd takes no new requests until space"
             + " returns; try again later\n";
     private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(20);
+    private static final Duration REPLY_POLL = Duration.ofMillis(1);
 
     private CastdProcess castd;
 
@@ -216,35 +215,19 @@ class DiskFullIT {
     /** Drops NAME with {@code body} on the host side of the guest's drop directory; its reply, if one comes in time. */
     private Optional<String> requestOnHostWithin(DropGuest guest, String name, String body, Duration timeout)
             throws IOException {
-        Files.deleteIfExists(guest.hostReplies().resolve(name));
-        Path tmp = guest.hostDrop().resolve("." + name);
-        Files.writeString(tmp, body, StandardCharsets.UTF_8);
-        Files.move(tmp, guest.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        return replyWithin(guest, name, timeout);
+        guest.clearReply(name);
+        guest.dropOnHost(name, body);
+        return guest.pollReply(name, timeout, REPLY_POLL);
     }
 
     private String awaitReply(DropGuest guest, String name, Duration timeout) throws IOException {
-        return replyWithin(guest, name, timeout).orElseThrow(() -> noReply(guest, name));
-    }
-
-    private static Optional<String> replyWithin(DropGuest guest, String name, Duration timeout) throws IOException {
-        Path reply = guest.hostReplies().resolve(name);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!Files.exists(reply)) {
-            if (System.nanoTime() > deadline) return Optional.empty();
-            LockSupport.parkNanos(1_000_000);
-        }
-        return Optional.of(Files.readString(reply));
+        return guest.pollReply(name, timeout, REPLY_POLL).orElseThrow(() -> noReply(guest, name));
     }
 
     private AssertionError noReply(DropGuest guest, String name) {
         List<String> log = castd.log().lines().toList();
         return new AssertionError(guest + ": no reply to " + name + " in time; castd's log ends:\n"
                 + String.join("\n", log.subList(Math.max(0, log.size() - 60), log.size())));
-    }
-
-    private static String firstLine(String reply) {
-        return reply.lines().findFirst().orElse("");
     }
 
     private static String mode(Path p) {

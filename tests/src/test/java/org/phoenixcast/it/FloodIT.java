@@ -5,14 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -27,12 +25,12 @@ import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.phoenixcast.it.support.BusyboxGuests;
 import org.phoenixcast.it.support.CastdJson;
 import org.phoenixcast.it.support.CastdJson.HistoryRow;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.ReplyCollector;
-import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.testing.RequiresRoot;
 
@@ -63,6 +61,9 @@ class FloodIT {
     private static final Duration DRAIN = Duration.ofSeconds(30);
     private static final int BASELINE_SAMPLES = 40;
     private static final Duration PROBE_EVERY = Duration.ofMillis(100);
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
+    /** b's probes measure latency: the reply is looked for every 0.2 ms. */
+    private static final Duration PROBE_POLL = Duration.ofNanos(200_000);
     /** b's median under flood may be this many times its median without it (a floor of 2 ms for the baseline). */
     private static final double MEDIAN_FACTOR = 5;
     /**
@@ -79,34 +80,25 @@ class FloodIT {
     private static final String REFUSAL = "error: too many pending requests (max " + MAX_QUEUED + "); try again later\n";
     private static final Pattern BURST_COUNT = Pattern.compile("^(\\d+) request files?");
 
+    private BusyboxGuests fixture;
     private CastdProcess castd;
-    private UnshareContainer containerA;
-    private UnshareContainer containerB;
     private DropGuest a;
     private DropGuest b;
     /** a's replies as castd writes them (castd keeps only each guest's newest 512). */
-    private ReplyCollector collector;
     private Map<String, String> repliesOfA = Map.of();
 
     @BeforeEach
     void start() throws IOException {
-        castd = CastdProcess.start(Map.of("guest-max-queued", Integer.toString(MAX_QUEUED),
-                "guest-requests-per-second", "5000"), "-Xmx256m");
-        containerA = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "a");
-        containerB = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "b");
-        a = DropGuest.registered(castd, "a", containerA);
-        b = DropGuest.registered(castd, "b", containerB);
+        fixture = BusyboxGuests.start(CastdProcess.start(Map.of("guest-max-queued", Integer.toString(MAX_QUEUED),
+                "guest-requests-per-second", "5000"), "-Xmx256m"), "a", "b");
+        castd = fixture.castd();
+        a = fixture.guest("a");
+        b = fixture.guest("b");
     }
 
     @AfterEach
     void stop() throws IOException {
-        if (collector != null) collector.close();
-        try {
-            if (castd != null) castd.close();
-        } finally {
-            if (containerA != null) containerA.close();
-            if (containerB != null) containerB.close();
-        }
+        if (fixture != null) fixture.close();
     }
 
     @Test
@@ -119,7 +111,7 @@ class FloodIT {
         long heapBefore = heapUsedAfterGcKiB();
         long rssBefore = castd.rssKiB();
 
-        collector = ReplyCollector.start(List.of(a), Duration.ofMillis(10));
+        ReplyCollector collector = fixture.collectReplies(List.of(a), Duration.ofMillis(10));
         repliesOfA = collector.of("a");
         AtomicBoolean flooding = new AtomicBoolean(true);
         AtomicLong written = new AtomicLong();
@@ -218,18 +210,12 @@ class FloodIT {
 
     /** Writes one request on b's host side (dot-name, then rename) and waits for its reply; nanoseconds. */
     private static long probe(DropGuest guest, String name) throws IOException {
-        Path reply = guest.hostReplies().resolve(name);
-        Path tmp = guest.hostDrop().resolve("." + name);
         long start = System.nanoTime();
-        Files.writeString(tmp, "\n");
-        Files.move(tmp, guest.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        long deadline = start + TimeUnit.SECONDS.toNanos(10);
-        while (!Files.exists(reply)) {
-            if (System.nanoTime() > deadline) throw new AssertionError(name + ": no reply within 10 s");
-            LockSupport.parkNanos(200_000);
-        }
+        guest.dropOnHost(name, "\n");
+        // PROBE_TIMEOUT counts from before the write, as the latency does
+        Optional<String> reply = guest.pollReply(name, PROBE_TIMEOUT.minusNanos(System.nanoTime() - start), PROBE_POLL);
         long took = System.nanoTime() - start;
-        assertThat(Files.readString(reply)).as(name).isEqualTo("ok\n");
+        assertThat(reply.orElseThrow(() -> new AssertionError(name + ": no reply within 10 s"))).as(name).isEqualTo("ok\n");
         return took;
     }
 
@@ -238,20 +224,17 @@ class FloodIT {
         long i = 0;
         while (flooding.get()) {
             String name = "showcast.a" + i;
-            Path tmp = a.hostDrop().resolve("." + name);
+            boolean dropped;
             try {
-                Files.writeString(tmp, "\n");
-                Files.move(tmp, a.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
+                dropped = a.tryDropOnHost(name, "\n");
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+            if (dropped) {
                 sent.add(name);
                 written.incrementAndGet();
                 i++;
-            } catch (IOException e) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the next attempt overwrites it
-                }
-                if (!String.valueOf(e.getMessage()).contains("No space left")) throw new AssertionError(e);
+            } else {
                 enospc.incrementAndGet();
                 LockSupport.parkNanos(1_000_000);
             }

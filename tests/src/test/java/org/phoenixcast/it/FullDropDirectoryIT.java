@@ -18,11 +18,11 @@ import org.jooq.Record;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.phoenixcast.it.support.BusyboxGuests;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.ReplyCollector;
 import org.phoenixcast.it.support.ExecResult;
-import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.testing.RequiresRoot;
 
@@ -74,38 +74,30 @@ class FullDropDirectoryIT {
     private static final Pattern FILLED = Pattern.compile("filled (\\d+)");
     private static final Pattern REFILLED = Pattern.compile("refilled (\\d+)");
 
+    private BusyboxGuests fixture;
     private CastdProcess castd;
-    private UnshareContainer containerA;
-    private UnshareContainer containerB;
     private DropGuest a;
     private DropGuest b;
     /** a's replies as castd writes them (castd keeps only each guest's newest 512). */
-    private ReplyCollector collector;
     private Map<String, String> repliesOfA = Map.of();
 
     @BeforeEach
     void start() throws IOException {
-        castd = CastdProcess.start(Map.of("guest-requests-per-second", Integer.toString(SLOW_RATE)), null);
-        containerA = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "a");
-        containerB = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, "b");
-        a = DropGuest.registered(castd, "a", containerA);
-        b = DropGuest.registered(castd, "b", containerB);
+        fixture = BusyboxGuests.start(
+                CastdProcess.start(Map.of("guest-requests-per-second", Integer.toString(SLOW_RATE)), null), "a", "b");
+        castd = fixture.castd();
+        a = fixture.guest("a");
+        b = fixture.guest("b");
     }
 
     @AfterEach
     void stop() throws IOException {
-        if (collector != null) collector.close();
-        try {
-            if (castd != null) castd.close();
-        } finally {
-            if (containerA != null) containerA.close();
-            if (containerB != null) containerB.close();
-        }
+        if (fixture != null) fixture.close();
     }
 
     @Test
     void theGuestCommandSaysTheDirectoryIsFullAndNothingCompleteIsLost() throws Exception {
-        collector = ReplyCollector.start(List.of(a), Duration.ofMillis(10));
+        ReplyCollector collector = fixture.collectReplies(List.of(a), Duration.ofMillis(10));
         repliesOfA = collector.of("a");
         ExecResult run = a.sh(FILL_THEN_ASK);
         ExecResult other = b.sh("/syscmd/showcast; echo \"exit $?\"");

@@ -4,16 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,13 +84,13 @@ class FuseStallIT {
         // Phase 1: the daemon stops; fz accepts the share whose target is under /fz.
         signal(daemon, "STOP");
         long stalledAt = System.nanoTime();
-        dropOnHost(fz, "caston.stall", "b:/data\n");
+        fz.dropOnHost("caston.stall", "b:/data\n");
         List<Long> during = new ArrayList<>();
         int k = 0;
         while (System.nanoTime() - stalledAt < STALL.toNanos()) during.add(toggleC("stall" + k++));
         String stallReply = fz.awaitReply("caston.stall", REPLY_TIMEOUT);
         long refusedAgainNanos = System.nanoTime();
-        dropOnHost(fz, "caston.again", "b:/data\n");
+        fz.dropOnHost("caston.again", "b:/data\n");
         String againReply = fz.awaitReply("caston.again", REPLY_TIMEOUT);
         refusedAgainNanos = System.nanoTime() - refusedAgainNanos;
         assertThat(fz.mountPoints()).as("fz's mounts while its daemon is stopped").doesNotContain("/fz/x");
@@ -109,7 +107,7 @@ class FuseStallIT {
 
         // Phase 2: a second stall, then the daemon is killed: the lookup fails, fz is answered at once.
         signal(daemon, "STOP");
-        dropOnHost(fz, "caston.stall2", "b:/data2\n");
+        fz.dropOnHost("caston.stall2", "b:/data2\n");
         long otherDuringSecond = toggleC("second");
         String stallReply2 = fz.awaitReply("caston.stall2", REPLY_TIMEOUT);
         ProcessHandle.of(daemon).ifPresent(ProcessHandle::destroyForcibly);
@@ -117,7 +115,7 @@ class FuseStallIT {
         long killedAt = System.nanoTime();
         String afterKill = null;
         for (int i = 0; i < 40 && (afterKill == null || afterKill.contains("still stuck")); i++) {
-            dropOnHost(fz, "caston.after" + i, "b:/data2\n");
+            fz.dropOnHost("caston.after" + i, "b:/data2\n");
             afterKill = fz.awaitReply("caston.after" + i, REPLY_TIMEOUT);
             if (afterKill.contains("still stuck")) Thread.sleep(100);
         }
@@ -159,25 +157,14 @@ class FuseStallIT {
         boolean on = !c.mountPoints().contains("/in");
         String name = (on ? "caston." : "castoff.") + tag;
         long start = System.nanoTime();
-        dropOnHost(c, name, "b:/data\n");
-        Path reply = c.hostReplies().resolve(name);
-        long deadline = start + REPLY_TIMEOUT.toNanos();
-        while (!Files.exists(reply)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("c: no reply to " + name + " within " + REPLY_TIMEOUT);
-            LockSupport.parkNanos(500_000);
-        }
+        c.dropOnHost(name, "b:/data\n");
+        // REPLY_TIMEOUT counts from before the write, as the latency does; c's reply is looked for every 0.5 ms
+        Optional<String> reply = c.pollReply(name, REPLY_TIMEOUT.minusNanos(System.nanoTime() - start), Duration.ofNanos(500_000));
         long took = System.nanoTime() - start;
-        String text = Files.readString(reply);
+        String text = reply.orElseThrow(() -> new AssertionError("c: no reply to " + name + " within " + REPLY_TIMEOUT));
         assertThat(text).as("c's reply to %s", name).startsWith("ok\n");
         assertThat(c.mountPoints().contains("/in")).as("c's mount at /in after %s", name).isEqualTo(on);
         return took;
-    }
-
-    /** A request written on the host side of the guest's drop tmpfs (dot-name, then rename), as the guest would. */
-    private static void dropOnHost(DropGuest guest, String name, String body) throws IOException {
-        Path tmp = guest.hostDrop().resolve("." + name);
-        Files.writeString(tmp, body, StandardCharsets.UTF_8);
-        Files.move(tmp, guest.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Host PID of the fuse-overlayfs daemon running in the mount namespace of {@code initPid}. */

@@ -1,6 +1,8 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.HostDirs.names;
+import static org.phoenixcast.it.support.Replies.firstLine;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -20,16 +22,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -38,6 +37,7 @@ import org.phoenixcast.it.support.CastdJson.HistoryRow;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.HostMounts;
+import org.phoenixcast.it.support.SecondsByAttacker;
 import org.phoenixcast.testing.RequiresRoot;
 import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.it.support.RuntimeContainer;
@@ -56,6 +56,7 @@ import org.phoenixcast.it.runtimes.RuncFixture;
  */
 @RequiresRoot(tools = {"unshare", "nsenter", "mount", "umount", "pivot_root", "busybox", "runc", "mknod"})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(SecondsByAttacker.class) // tests and seconds per attacker kind, printed at the end
 class HostileGuestIT {
     /** castd resyncs every second; a refusal or a re-attach well within this is "prompt". */
     private static final Duration PROMPT = Duration.ofSeconds(3);
@@ -63,9 +64,6 @@ class HostileGuestIT {
     private static final Path HOST_PASSWD = Path.of("/etc/passwd");
 
     private final AtomicInteger tags = new AtomicInteger();
-    /** Tests and seconds per attacker kind (first word of the display name), printed at the end. */
-    private final Map<String, double[]> secondsByAttacker = new LinkedHashMap<>();
-    private Instant testStart;
     private CastdProcess castd;
     private UnshareContainer busyboxContainer;
     private UnshareContainer peerContainer;
@@ -89,22 +87,8 @@ class HostileGuestIT {
         runc = DropGuest.discovered(castd, "runc", runcContainer);
     }
 
-    @BeforeEach
-    void startClock() {
-        testStart = Instant.now();
-    }
-
-    @AfterEach
-    void stopClock(TestInfo info) {
-        double[] t = secondsByAttacker.computeIfAbsent(info.getDisplayName().split("[ :]")[0], k -> new double[2]);
-        t[0]++;
-        t[1] += Duration.between(testStart, Instant.now()).toMillis() / 1000.0;
-    }
-
     @AfterAll
     void stopEverything() throws IOException {
-        secondsByAttacker.forEach((kind, t) -> System.out.printf("HostileGuestIT: %s: %d tests in %.1f s%n", kind,
-                (int) t[0], t[1]));
         try {
             if (castd != null) castd.close();
         } finally {
@@ -561,17 +545,6 @@ class HostileGuestIT {
 
     private List<HistoryRow> history(DropGuest guest) {
         return CastdJson.historyOf(castd, guest.name());
-    }
-
-    private static String firstLine(String reply) {
-        int nl = reply.indexOf('\n');
-        return nl < 0 ? reply : reply.substring(0, nl);
-    }
-
-    private static Set<String> names(Path dir) throws IOException {
-        try (var s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toCollection(TreeSet::new));
-        }
     }
 
     private static String sha256(Path file) throws IOException {

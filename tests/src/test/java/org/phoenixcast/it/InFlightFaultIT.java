@@ -1,14 +1,14 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.DropGuest.mountId;
+import static org.phoenixcast.it.support.Replies.firstLine;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +49,7 @@ import org.phoenixcast.testing.TestMounts;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class InFlightFaultIT {
     private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration REPLY_POLL = Duration.ofMillis(2);
     /** castd resyncs every second: three resyncs and some. */
     private static final Duration SEVERAL_RESYNCS = Duration.ofSeconds(4);
     private static final Path NS_LAST_PID = Path.of("/proc/sys/kernel/ns_last_pid");
@@ -110,7 +111,7 @@ class InFlightFaultIT {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < burst; i++) {
             String name = (i % 2 == 0 ? "caston." : "castoff.") + tag();
-            drop(guest.hostDrop(), name, source);
+            guest.dropOnHost(name, source + "\n");
             names.add(name);
         }
         // the kill falls as soon as castd has taken the first request from the drop directory
@@ -122,7 +123,7 @@ class InFlightFaultIT {
 
         // castd is up and serves another guest promptly
         long t0 = System.nanoTime();
-        assertThat(firstLine(requestFast(sandbox.hostDrop(), sandbox.hostReplies(), "showcast", ""))).isEqualTo("ok");
+        assertThat(firstLine(requestFast(sandbox, "showcast", ""))).isEqualTo("ok");
         long servedMillis = (System.nanoTime() - t0) / 1_000_000;
         assertThat(ProcessHandle.of(castd.pid()).map(ProcessHandle::isAlive)).contains(true);
         await("castd sees the guest stopped").atMost(Duration.ofSeconds(30)).until(() -> "stopped".equals(stateOf(guest.name())));
@@ -189,7 +190,7 @@ class InFlightFaultIT {
         owner.shOk("mkdir -p /srv/b && echo " + owner.name() + " > /srv/b/MARKER");
         String source = owner.name() + ":/srv/b";
         assertThat(firstLine(owner.request("cast", tag(), "--ro /srv/b " + sandbox.name() + ":/mnt/b"))).isEqualTo("ok");
-        Set<Integer> receiverBefore = mountIds(sandbox);
+        Set<Integer> receiverBefore = sandbox.mountIds();
         // calm: which folder the share is (device and root in mountinfo)
         assertThat(firstLine(sandbox.request("caston", tag(), source))).isEqualTo("ok");
         assertThat(sandbox.shOk("cat /mnt/b/MARKER").strip()).isEqualTo(owner.name());
@@ -225,7 +226,7 @@ class InFlightFaultIT {
                     killer.start();
                 }
                 String verb = i % 2 == 0 ? "caston" : "castoff";
-                String first = firstLine(requestFast(sandbox.hostDrop(), sandbox.hostReplies(), verb, source));
+                String first = firstLine(requestFast(sandbox, verb, source));
                 assertThat(first).as("round %d: %s #%d", round, verb, i).matches("ok|error: .+");
                 replies.merge(verb + " " + (first.equals("ok") ? "ok" : first.replaceAll("pid \\d+", "pid N")), 1,
                         Integer::sum);
@@ -237,12 +238,12 @@ class InFlightFaultIT {
             }
             killer.join(10_000);
             await("round " + round + ": the dead owner's share is gone from the receiver").atMost(Duration.ofSeconds(5))
-                    .until(() -> mountIds(sandbox).equals(receiverBefore));
+                    .until(() -> sandbox.mountIds().equals(receiverBefore));
             assertThat(castdMounts()).as("round %d: castd's own mount table (staged clones)", round).isEqualTo(castdBefore);
         }
         assertThat(wrong).as("receiver mounts that are not the owner's folder at /mnt/b").isEmpty();
         assertThat(HostMounts.snapshot().changesSince(hostBefore, castd.stateDir().getParent())).as("host mount table").isEmpty();
-        assertThat(firstLine(requestFast(sandbox.hostDrop(), sandbox.hostReplies(), "showcast", ""))).isEqualTo("ok");
+        assertThat(firstLine(requestFast(sandbox, "showcast", ""))).isEqualTo("ok");
         assertThat(ProcessHandle.of(castd.pid()).map(ProcessHandle::isAlive)).contains(true);
         assertThat(castd.log()).doesNotContain("internal error");
         System.out.printf("InFlightFaultIT: owner SIGKILLed during a caston/castoff burst, %d rounds of %d requests (kill 0-4 ms after #%d): "
@@ -271,9 +272,11 @@ class InFlightFaultIT {
         for (var v : victims.entrySet()) {
             await(v.getKey() + " attached").atMost(Duration.ofSeconds(15)).until(() -> attached(v.getValue().pid()));
             assertThat(firstLine(sandbox.request("cast", tag(), "/srv/c " + v.getKey() + ":/mnt/c"))).isEqualTo("ok");
-            Path drop = castd.stateDir().resolve("guests").resolve(v.getKey()).resolve("drop");
-            Path replies = castd.stateDir().resolve("guests").resolve(v.getKey()).resolve("syscmd").resolve("replies");
-            assertThat(firstLine(requestFast(drop, replies, "caston", sandbox.name() + ":/srv/c"))).isEqualTo("ok");
+            // Registered by castctl above (--pidfile or --pid), not by DropGuest.registered: wrapping
+            // it as a DropGuest (rather than passing its drop and replies paths around) gives it the
+            // same host-side drop and reply polling, and the same requestFast, as the other guests.
+            DropGuest victim = DropGuest.alreadyRegistered(castd, v.getKey(), v.getValue());
+            assertThat(firstLine(requestFast(victim, "caston", sandbox.name() + ":/srv/c"))).isEqualTo("ok");
             assertThat(Files.readAllLines(Path.of("/proc/" + v.getValue().pid() + "/mountinfo")))
                     .anyMatch(l -> l.split(" ")[4].equals("/mnt/c"));
         }
@@ -379,24 +382,16 @@ class InFlightFaultIT {
         return out;
     }
 
-    private static void drop(Path drop, String name, String line) throws IOException {
-        Path tmp = drop.resolve("." + name + ".tmp");
-        Files.writeString(tmp, line + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, drop.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    /** Drops VERB.TAG through castd's host side of a drop directory and polls for its reply every 2 ms. */
-    private String requestFast(Path drop, Path replies, String verb, String line) throws IOException {
+    /**
+     * Drops VERB.TAG through castd's host side of the guest's drop directory and polls for its
+     * reply every 2 ms; the reply is deleted once read.
+     */
+    private String requestFast(DropGuest guest, String verb, String line) throws IOException {
         String name = verb + "." + tag();
-        drop(drop, name, line);
-        Path reply = replies.resolve(name);
-        long deadline = System.nanoTime() + REPLY_TIMEOUT.toNanos();
-        while (!Files.isRegularFile(reply)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("no reply to " + name + " (" + line + ")");
-            sleep(2);
-        }
-        String text = Files.readString(reply);
-        Files.delete(reply);
+        guest.dropOnHost(name, line + "\n");
+        String text = guest.pollReply(name, REPLY_TIMEOUT, REPLY_POLL)
+                .orElseThrow(() -> new AssertionError("no reply to " + name + " (" + line + ")"));
+        Files.delete(guest.hostReplies().resolve(name));
         return text;
     }
 
@@ -419,23 +414,8 @@ class InFlightFaultIT {
         return f[2] + " " + f[3];
     }
 
-    private static int mountId(String mountinfoLine) {
-        return Integer.parseInt(mountinfoLine.substring(0, mountinfoLine.indexOf(' ')));
-    }
-
-    private static Set<Integer> mountIds(DropGuest g) {
-        Set<Integer> ids = new TreeSet<>();
-        for (String line : g.mountinfo()) ids.add(mountId(line));
-        return ids;
-    }
-
     private String tag() {
         return "f" + tags.incrementAndGet();
-    }
-
-    private static String firstLine(String reply) {
-        int nl = reply.indexOf('\n');
-        return nl < 0 ? reply : reply.substring(0, nl);
     }
 
     private static void sleep(long millis) {

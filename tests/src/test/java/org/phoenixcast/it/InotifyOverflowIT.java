@@ -20,10 +20,10 @@ import org.assertj.core.api.SoftAssertions;
 import org.jooq.Record;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.phoenixcast.it.support.BusyboxGuests;
 import org.phoenixcast.it.support.CastdProcess;
 import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.ReplyCollector;
-import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.linux.Sysctl;
 import org.phoenixcast.store.Database;
 import org.phoenixcast.testing.RequiresRoot;
@@ -59,19 +59,14 @@ class InotifyOverflowIT {
     /** Far below the rescan interval of an hour: only the overflow handling can meet it. */
     private static final Duration ANSWERED_WITHIN = Duration.ofSeconds(120);
 
+    private BusyboxGuests fixture;
     private CastdProcess castd;
-    private final List<UnshareContainer> containers = new ArrayList<>();
-    private final Map<String, DropGuest> guests = new LinkedHashMap<>();
+    private Map<String, DropGuest> guests = Map.of();
     private ReplyCollector replies;
 
     @AfterEach
     void stop() throws IOException {
-        if (replies != null) replies.close();
-        try {
-            if (castd != null) castd.close();
-        } finally {
-            containers.forEach(UnshareContainer::close);
-        }
+        if (fixture != null) fixture.close();
     }
 
     @Test
@@ -83,18 +78,15 @@ class InotifyOverflowIT {
         try {
             Sysctl.write(MAX_QUEUED_EVENTS, Integer.toString(QUEUE_LIMIT));
             // resync-seconds: the watcher's periodic rescan happens at start, then not for an hour.
-            castd = CastdProcess.start(Map.of("resync-seconds", "3600", "guest-requests-per-second", "2000",
-                    "guest-max-queued", "100000"), null);
+            fixture = BusyboxGuests.takeOver(CastdProcess.start(Map.of("resync-seconds", "3600",
+                    "guest-requests-per-second", "2000", "guest-max-queued", "100000"), null));
+            castd = fixture.castd();
         } finally {
             Sysctl.write(MAX_QUEUED_EVENTS, saved);
         }
         assertThat(Sysctl.read(MAX_QUEUED_EVENTS)).as("the host's inotify limit restored").isEqualTo(saved);
-        for (String name : WRITERS) {
-            UnshareContainer c = UnshareContainer.start(UnshareContainer.Rootfs.BUSYBOX, name);
-            containers.add(c);
-            guests.put(name, DropGuest.registered(castd, name, c));
-        }
-        replies = ReplyCollector.start(guests.values(), Duration.ofMillis(10));
+        guests = fixture.add(WRITERS).byName();
+        replies = fixture.collectReplies(guests.values(), Duration.ofMillis(10));
 
         long start = System.nanoTime();
         Map<String, List<String>> sent = new LinkedHashMap<>();
@@ -167,24 +159,18 @@ class InotifyOverflowIT {
     /** Writes each file complete under a dot-name and renames it in; waits out ENOSPC (a full drop tmpfs). */
     private static void dropAll(DropGuest guest, List<String> names) {
         for (String name : names) {
-            Path tmp = guest.hostDrop().resolve("." + name);
             long deadline = System.nanoTime() + ANSWERED_WITHIN.toNanos();
             while (true) {
                 try {
-                    Files.writeString(tmp, "\n");
-                    Files.move(tmp, guest.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
-                    break;
+                    if (guest.tryDropOnHost(name, "\n")) break;
                 } catch (IOException e) {
-                    try {
-                        Files.deleteIfExists(tmp);
-                    } catch (IOException ignored) {
-                        // the next attempt overwrites it
-                    }
-                    if (!String.valueOf(e.getMessage()).contains("No space left") || System.nanoTime() > deadline) {
-                        throw new AssertionError(guest + ": cannot drop " + name, e);
-                    }
-                    LockSupport.parkNanos(2_000_000);
+                    throw new AssertionError(guest + ": cannot drop " + name, e);
                 }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(guest + ": cannot drop " + name + ": its drop directory stayed full for "
+                            + ANSWERED_WITHIN);
+                }
+                LockSupport.parkNanos(2_000_000);
             }
         }
     }

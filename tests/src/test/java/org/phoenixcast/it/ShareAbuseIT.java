@@ -1,6 +1,8 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.HostDirs.names;
+import static org.phoenixcast.it.support.Replies.firstLine;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -11,23 +13,18 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -39,6 +36,7 @@ import org.phoenixcast.it.support.DropGuest;
 import org.phoenixcast.it.support.ExecResult;
 import org.phoenixcast.it.support.HostMounts;
 import org.phoenixcast.it.support.RuntimeContainer;
+import org.phoenixcast.it.support.SecondsByAttacker;
 import org.phoenixcast.it.support.UnshareContainer;
 import org.phoenixcast.testing.RequiresRoot;
 
@@ -59,6 +57,7 @@ import org.phoenixcast.testing.RequiresRoot;
  */
 @RequiresRoot(tools = {"unshare", "nsenter", "mount", "umount", "pivot_root", "busybox", "runc", "gcc", "setpriv"})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(SecondsByAttacker.class) // tests and seconds per attacker kind, printed at the end
 class ShareAbuseIT {
     /** castd resyncs every second; a repair well within this is "prompt". */
     private static final Duration PROMPT = Duration.ofSeconds(5);
@@ -123,8 +122,6 @@ class ShareAbuseIT {
             """;
 
     private final AtomicInteger tags = new AtomicInteger();
-    private final Map<String, double[]> secondsByAttacker = new LinkedHashMap<>();
-    private Instant testStart;
     private CastdProcess castd;
     private RuncFixture runcFixture;
     private UnshareContainer peerContainer;
@@ -151,8 +148,6 @@ class ShareAbuseIT {
 
     @AfterAll
     void stopEverything() throws IOException {
-        secondsByAttacker.forEach((kind, t) -> System.out.printf("ShareAbuseIT: %s: %d tests in %.1f s%n", kind,
-                (int) t[0], t[1]));
         try {
             if (castd != null) castd.close();
         } finally {
@@ -160,19 +155,6 @@ class ShareAbuseIT {
             if (runcFixture != null) runcFixture.close();
             if (probeDir != null) org.phoenixcast.testing.TestMounts.deleteTree(probeDir);
         }
-    }
-
-    @BeforeEach
-    void startClock() {
-        testStart = Instant.now();
-    }
-
-    @AfterEach
-    void stopClock(TestInfo info) {
-        String kind = info.getDisplayName().split("[ :]")[0];
-        double[] t = secondsByAttacker.computeIfAbsent(kind, k -> new double[2]);
-        t[0]++;
-        t[1] += Duration.between(testStart, Instant.now()).toMillis() / 1000.0;
     }
 
     Stream<DropGuest> attackers() {
@@ -741,17 +723,6 @@ class ShareAbuseIT {
 
     private List<HistoryRow> history(DropGuest guest) {
         return CastdJson.historyOf(castd, guest.name());
-    }
-
-    private static String firstLine(String reply) {
-        int nl = reply.indexOf('\n');
-        return nl < 0 ? reply : reply.substring(0, nl);
-    }
-
-    private static Set<String> names(Path dir) throws IOException {
-        try (var s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
-        }
     }
 
     /** Runs a host command; fails unless it exits 0; returns its stdout. */

@@ -1,13 +1,13 @@
 package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.phoenixcast.it.support.DropGuest.mountId;
+import static org.phoenixcast.it.support.HostDirs.names;
+import static org.phoenixcast.it.support.Replies.firstLine;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -58,6 +58,7 @@ class SwapRaceIT {
     static final int CI_REQUESTS = 200;
     private static final int REQUESTS = FULL ? 4000 : CI_REQUESTS;
     private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration REPLY_POLL = Duration.ofMillis(2);
     private static final Path HOST_ROOT = Path.of("/");
     private static final Path HOST_ETC = Path.of("/etc");
 
@@ -179,14 +180,14 @@ class SwapRaceIT {
 
     /** caston without a race: the mount must carry the owner's marker; returns its identity; castoff again. */
     private Identity calmMount(DropGuest owner, DropGuest receiver, String source, String target) {
-        Set<Integer> before = mountIds(receiver);
+        Set<Integer> before = receiver.mountIds();
         assertThat(firstLine(receiver.request("caston", tag(), source))).isEqualTo("ok");
         assertThat(receiver.shOk("cat " + target + "/MARKER").strip()).isEqualTo(owner.name());
         List<String> added = receiver.mountinfo().stream().filter(l -> !before.contains(mountId(l))).toList();
         assertThat(added).hasSize(1);
         assertThat(added.get(0).split(" ")[4]).isEqualTo(target);
         assertThat(firstLine(receiver.request("castoff", tag(), source))).isEqualTo("ok");
-        assertThat(mountIds(receiver)).isEqualTo(before);
+        assertThat(receiver.mountIds()).isEqualTo(before);
         return Identity.of(added.get(0));
     }
 
@@ -198,11 +199,11 @@ class SwapRaceIT {
      */
     private Figures race(DropGuest owner, DropGuest receiver, DropGuest swapper, String loop, String source,
                          String mountPoints, Set<Identity> expected) throws Exception {
-        Set<Integer> receiverBefore = mountIds(receiver);
-        Set<Integer> ownerBefore = mountIds(owner);
+        Set<Integer> receiverBefore = receiver.mountIds();
+        Set<Integer> ownerBefore = owner.mountIds();
         HostMounts hostBefore = HostMounts.snapshot();
-        Set<String> rootBefore = entries(HOST_ROOT);
-        Set<String> etcBefore = entries(HOST_ETC);
+        Set<String> rootBefore = names(HOST_ROOT);
+        Set<String> etcBefore = names(HOST_ETC);
         swapper.shOk("rm -f /swap.stop /swap.count; (" + loop.replace("done\n", "done\necho $n > /swap.count\n")
                 + ") </dev/null >/dev/null 2>&1 &");
         Figures f = new Figures();
@@ -251,9 +252,9 @@ class SwapRaceIT {
         assertThat(wrongMounts).as("mounts in the receiver that are not the owner's folder at " + mountPoints).isEmpty();
         assertThat(hostChanges).as("host mount table while racing").isEmpty();
         assertThat(HostMounts.snapshot().changesSince(hostBefore, castd.stateDir().getParent())).isEmpty();
-        assertThat(entries(HOST_ROOT)).as("host /").isEqualTo(rootBefore);
-        assertThat(entries(HOST_ETC)).as("host /etc").isEqualTo(etcBefore);
-        assertThat(mountIds(owner)).as("owner's mount table").isEqualTo(ownerBefore);
+        assertThat(names(HOST_ROOT)).as("host /").isEqualTo(rootBefore);
+        assertThat(names(HOST_ETC)).as("host /etc").isEqualTo(etcBefore);
+        assertThat(owner.mountIds()).as("owner's mount table").isEqualTo(ownerBefore);
         // The last request was a castoff: the receiver is as it was before the race.
         swapper.sh("rm -f /swap.stop /swap.count");
         List<String> left = receiver.mountinfo().stream().filter(l -> !receiverBefore.contains(mountId(l))).toList();
@@ -264,25 +265,15 @@ class SwapRaceIT {
     }
 
     /**
-     * Writes VERB.TAG into the receiver's drop directory through castd's host side (temp file,
-     * then rename, as the guest command does) and polls for the reply every 2 ms.
+     * Writes VERB.TAG into the receiver's drop directory through castd's host side (as the guest
+     * command does: complete under a dot-name, then renamed) and polls for the reply every 2 ms.
      */
     private String requestFast(DropGuest receiver, String verb, String line) throws IOException {
         String name = verb + "." + tag();
-        Path tmp = receiver.hostDrop().resolve("." + name + ".tmp");
-        Files.writeString(tmp, line + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, receiver.hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        Path reply = receiver.hostReplies().resolve(name);
-        long deadline = System.nanoTime() + REPLY_TIMEOUT.toNanos();
-        while (!Files.isRegularFile(reply)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no reply to " + name + " (" + line + ") within " + REPLY_TIMEOUT
-                        + "\ncastd log:\n" + tail(castd.log()));
-            }
-            sleep(2);
-        }
-        String text = Files.readString(reply);
-        Files.delete(reply);
+        receiver.dropOnHost(name, line + "\n");
+        String text = receiver.pollReply(name, REPLY_TIMEOUT, REPLY_POLL).orElseThrow(() -> new AssertionError(
+                "no reply to " + name + " (" + line + ") within " + REPLY_TIMEOUT + "\ncastd log:\n" + tail(castd.log())));
+        Files.delete(receiver.hostReplies().resolve(name));
         return text;
     }
 
@@ -292,29 +283,6 @@ class SwapRaceIT {
 
     private String tag() {
         return "r" + tags.incrementAndGet();
-    }
-
-    private static String firstLine(String reply) {
-        int nl = reply.indexOf('\n');
-        return nl < 0 ? reply : reply.substring(0, nl);
-    }
-
-    private static int mountId(String mountinfoLine) {
-        return Integer.parseInt(mountinfoLine.substring(0, mountinfoLine.indexOf(' ')));
-    }
-
-    private static Set<Integer> mountIds(DropGuest g) {
-        Set<Integer> ids = new TreeSet<>();
-        for (String line : g.mountinfo()) ids.add(mountId(line));
-        return ids;
-    }
-
-    private static Set<String> entries(Path dir) {
-        try (var s = Files.list(dir)) {
-            return new TreeSet<>(s.map(p -> p.getFileName().toString()).toList());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static void sleep(long millis) {

@@ -7,9 +7,14 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.phoenixcast.testing.TestMounts;
 
@@ -69,10 +74,19 @@ public final class DropGuest {
     /** Registers a running test container as NAME and waits for its /.syscmd. */
     public static DropGuest registered(CastdProcess castd, String name, UnshareContainer container) {
         castd.castctlOk("container", "add", name, "--pid", Integer.toString(container.pid()));
-        DropGuest g = new DropGuest(name, castd, script -> container.exec("sh", "-c", script), container.root(),
-                container.rootfs() == UnshareContainer.Rootfs.BUSYBOX ? "busybox" : "unshare", container.pid());
+        DropGuest g = alreadyRegistered(castd, name, container);
         g.awaitAttached();
         return g;
+    }
+
+    /**
+     * A test container the test registered as NAME with castctl itself (e.g. by {@code --pidfile}):
+     * no castctl call and no wait here; the caller decides when castd has attached it. Its PID
+     * is the container's now (a container whose PID is taken over is not this guest any more).
+     */
+    public static DropGuest alreadyRegistered(CastdProcess castd, String name, UnshareContainer container) {
+        return new DropGuest(name, castd, script -> container.exec("sh", "-c", script), container.root(),
+                container.rootfs() == UnshareContainer.Rootfs.BUSYBOX ? "busybox" : "unshare", container.pid());
     }
 
     /**
@@ -172,10 +186,60 @@ public final class DropGuest {
         }
     }
 
-    /** Entries of the host side of the drop directory (names only). */
+    /**
+     * Drops NAME with {@code body} the way a guest's command does, but through castd's host side
+     * of the drop tmpfs (the same tmpfs as the guest's /.syscmd: the request is this guest's by
+     * where it appears): the bytes go to the dot-file ".NAME", then an atomic rename to NAME.
+     * castd ignores dot-files, so the rename makes the request appear complete. On any failure
+     * the dot-file is removed again.
+     *
+     * @return false when the drop tmpfs is full ("No space left on device"; nothing is left
+     *     behind, the caller may retry once castd has taken some files)
+     * @throws IOException any other failure
+     */
+    public boolean tryDropOnHost(String name, String body) throws IOException {
+        Path tmp = hostDrop().resolve("." + name);
+        try {
+            Files.writeString(tmp, body, StandardCharsets.UTF_8);
+            Files.move(tmp, hostDrop().resolve(name), StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException notRemoved) {
+                e.addSuppressed(notRemoved);
+            }
+            if (String.valueOf(e.getMessage()).contains("No space left")) return false;
+            throw e;
+        }
+    }
+
+    /** Like {@link #tryDropOnHost}, but a full drop directory is an IOException naming the guest and file. */
+    public void dropOnHost(String name, String body) throws IOException {
+        if (!tryDropOnHost(name, body)) {
+            throw new IOException(this + ": cannot drop " + name + ": its drop directory is full (No space left on device)");
+        }
+    }
+
+    /**
+     * Polls castd's host side of /syscmd/replies/NAME every {@code every} (callers that measure
+     * latency choose a sub-millisecond or millisecond interval) and returns its content once it
+     * is there, or empty after {@code timeout}. The reply is left in place.
+     */
+    public Optional<String> pollReply(String name, Duration timeout, Duration every) throws IOException {
+        Path reply = hostReplies().resolve(name);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.isRegularFile(reply)) {
+            if (System.nanoTime() > deadline) return Optional.empty();
+            LockSupport.parkNanos(every.toNanos());
+        }
+        return Optional.of(Files.readString(reply));
+    }
+
+    /** Entries of the host side of the drop directory (names only, sorted). */
     public List<String> dropEntries() {
-        try (var s = Files.list(hostDrop())) {
-            return new ArrayList<>(s.map(p -> p.getFileName().toString()).sorted().toList());
+        try {
+            return new ArrayList<>(HostDirs.names(hostDrop()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -196,6 +260,18 @@ public final class DropGuest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The ids (field 1) of the mounts in the guest's mountinfo now. */
+    public Set<Integer> mountIds() {
+        Set<Integer> ids = new TreeSet<>();
+        for (String line : mountinfo()) ids.add(mountId(line));
+        return ids;
+    }
+
+    /** The mount id of a mountinfo line (its first field): tells a mount added later from one there before. */
+    public static int mountId(String mountinfoLine) {
+        return Integer.parseInt(mountinfoLine.substring(0, mountinfoLine.indexOf(' ')));
     }
 
     /** Mount points in the guest's mountinfo (field 5, octal escapes undone). */
