@@ -3,6 +3,7 @@ package org.phoenixcast.bench;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.phoenixcast.it.support.Latencies;
 
 /** One named series of latencies in nanoseconds, and its row in the benchmark's table. */
 final class LatencySeries {
@@ -31,11 +32,7 @@ final class LatencySeries {
     /** Nearest-rank percentile (p in (0, 100]), in nanoseconds; no interpolation between samples. */
     long percentile(double p) {
         if (count == 0) throw new IllegalStateException("no samples in " + name);
-        if (!(p > 0 && p <= 100)) throw new IllegalArgumentException("percentile out of range: " + p);
-        long[] sorted = Arrays.copyOf(samples, count);
-        Arrays.sort(sorted);
-        int rank = (int) Math.ceil(p / 100.0 * count);
-        return sorted[Math.max(0, rank - 1)];
+        return Latencies.percentile(Arrays.copyOf(samples, count), p);
     }
 
     long max() {

@@ -2,12 +2,13 @@ package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.phoenixcast.it.support.Latencies.millis;
+import static org.phoenixcast.it.support.Latencies.percentile;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -152,9 +153,11 @@ class FloodIT {
         long countedInHistory = bursts.stream().mapToLong(r -> burstCount(r.arguments())).sum();
 
         System.out.printf("FloodIT: b without flood: p50 %.1f ms, p90 %.1f ms, max %.1f ms (%d requests)%n",
-                ms(pct(baseline, 50)), ms(pct(baseline, 90)), ms(pct(baseline, 100)), baseline.size());
+                millis(percentile(baseline, 50)), millis(percentile(baseline, 90)), millis(percentile(baseline, 100)),
+                baseline.size());
         System.out.printf("FloodIT: b under flood:   p50 %.1f ms, p90 %.1f ms, max %.1f ms (%d requests)%n",
-                ms(pct(underFlood, 50)), ms(pct(underFlood, 90)), ms(pct(underFlood, 100)), underFlood.size());
+                millis(percentile(underFlood, 50)), millis(percentile(underFlood, 90)), millis(percentile(underFlood, 100)),
+                underFlood.size());
         castd.stop(); // the database is castd's alone while it runs
         long queuedOfA = queueRowsOf("a");
         System.out.printf("FloodIT: a wrote %d files in %d s (%d writes hit ENOSPC): %d queued and answered, %d refused"
@@ -176,15 +179,15 @@ class FloodIT {
         }
 
         SoftAssertions soft = new SoftAssertions();
-        long baseMedian = Math.max(pct(baseline, 50), TimeUnit.MILLISECONDS.toNanos(2));
-        soft.assertThat(pct(underFlood, 50)).as("b's median under flood (ns) vs %d x without", (int) MEDIAN_FACTOR)
+        long baseMedian = Math.max(percentile(baseline, 50), TimeUnit.MILLISECONDS.toNanos(2));
+        soft.assertThat(percentile(underFlood, 50)).as("b's median under flood (ns) vs %d x without", (int) MEDIAN_FACTOR)
                 .isLessThanOrEqualTo((long) (MEDIAN_FACTOR * baseMedian));
-        soft.assertThat(pct(underFlood, 90)).as("b's p90 under flood (ns) vs %d x without", (int) P90_FACTOR)
-                .isLessThanOrEqualTo((long) (P90_FACTOR * Math.max(pct(baseline, 90), TimeUnit.MILLISECONDS.toNanos(2))));
+        soft.assertThat(percentile(underFlood, 90)).as("b's p90 under flood (ns) vs %d x without", (int) P90_FACTOR)
+                .isLessThanOrEqualTo((long) (P90_FACTOR * Math.max(percentile(baseline, 90), TimeUnit.MILLISECONDS.toNanos(2))));
         // The worst of thousands of probes (a full run) also catches the machine's own hiccups:
         // at load 20 b's worst was 0.75 s without the flood and 1.42 s in a 10-minute one.
-        long worstCap = Math.max(MAX_CAP.toNanos(), MAX_FACTOR * pct(baseline, 100));
-        soft.assertThat(pct(underFlood, 100)).as("b's worst request under flood (ns) vs 1 s or %d x its worst without",
+        long worstCap = Math.max(MAX_CAP.toNanos(), MAX_FACTOR * percentile(baseline, 100));
+        soft.assertThat(percentile(underFlood, 100)).as("b's worst request under flood (ns) vs 1 s or %d x its worst without",
                 MAX_FACTOR).isLessThanOrEqualTo(worstCap);
         // How many files a gets in is castd's drain rate (DB-bound, ~5 commits per request); how
         // many it tries is the flood: thousands of writes, most of them bouncing off a full tmpfs.
@@ -268,16 +271,5 @@ class FloodIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("jcmd " + command + ": " + out);
         return out;
-    }
-
-    private static long pct(List<Long> samples, int percentile) {
-        List<Long> sorted = new ArrayList<>(samples);
-        Collections.sort(sorted);
-        int index = (int) Math.ceil(percentile / 100.0 * sorted.size()) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
-    }
-
-    private static double ms(long nanos) {
-        return nanos / 1e6;
     }
 }

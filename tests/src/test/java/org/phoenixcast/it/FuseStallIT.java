@@ -2,13 +2,14 @@ package org.phoenixcast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.phoenixcast.it.support.Latencies.millis;
+import static org.phoenixcast.it.support.Latencies.percentile;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -125,12 +126,12 @@ class FuseStallIT {
         for (int i = 0; i < 4; i++) after.add(toggleC("after" + i));
 
         System.out.printf("FuseStallIT: c's caston/castoff before the stall: median %.0f ms, max %.0f ms (%d requests)%n",
-                ms(pct(before, 50)), ms(pct(before, 100)), before.size());
+                millis(percentile(before, 50)), millis(percentile(before, 100)), before.size());
         System.out.printf("FuseStallIT: c's caston/castoff while fz's FUSE daemon was stopped: median %.0f ms, max %.0f ms"
-                + " (%d requests in %d s); first stall of the second round: %.0f ms%n", ms(pct(during, 50)),
-                ms(pct(during, 100)), during.size(), STALL.toSeconds(), ms(otherDuringSecond));
+                + " (%d requests in %d s); first stall of the second round: %.0f ms%n", millis(percentile(during, 50)),
+                millis(percentile(during, 100)), during.size(), STALL.toSeconds(), millis(otherDuringSecond));
         System.out.printf("FuseStallIT: fz refused again in %.0f ms while stuck; share mounted %.0f ms after SIGCONT;"
-                + " fz answered %.0f ms after SIGKILL%n", ms(refusedAgainNanos), ms(recovered), ms(servedAfterKill));
+                + " fz answered %.0f ms after SIGKILL%n", millis(refusedAgainNanos), millis(recovered), millis(servedAfterKill));
         System.out.printf("FuseStallIT: fz's replies: %s | %s | %s | %s%n", stallReply.strip().replace('\n', ' '),
                 againReply.strip().replace('\n', ' '), stallReply2.strip().replace('\n', ' '), afterKill.strip().replace('\n', ' '));
 
@@ -138,14 +139,14 @@ class FuseStallIT {
                 .contains("/fz/x").contains("lookup timed out (a stalled FUSE mount?)");
         assertThat(againReply).as("fz's next request while stuck").startsWith("error: ").contains("still stuck");
         assertThat(refusedAgainNanos).as("fz's next request is refused at once (ns)").isLessThan(TimeUnit.SECONDS.toNanos(2));
-        assertThat(pct(during, 100)).as("c's worst wait while fz's daemon was stopped (ns)")
+        assertThat(percentile(during, 100)).as("c's worst wait while fz's daemon was stopped (ns)")
                 .isLessThan(OTHER_GUEST_MAX_WAIT.toNanos());
         assertThat(otherDuringSecond).as("c's wait during the second stall (ns)").isLessThan(OTHER_GUEST_MAX_WAIT.toNanos());
         assertThat(mountsAtX).as("mounts at /fz/x after the daemon resumed").isEqualTo(1);
         assertThat(fileThroughShare).isEqualTo("shared\n");
         assertThat(stallReply2).as("fz's reply to the second stalled request").contains("a stalled FUSE mount?");
         assertThat(afterKill).as("fz's reply once its daemon was killed").doesNotContain("still stuck");
-        assertThat(pct(after, 100)).as("c's wait after the daemon was killed (ns)").isLessThan(OTHER_GUEST_MAX_WAIT.toNanos());
+        assertThat(percentile(after, 100)).as("c's wait after the daemon was killed (ns)").isLessThan(OTHER_GUEST_MAX_WAIT.toNanos());
         assertThat(castd.log()).doesNotContain("namespace thread retired");
     }
 
@@ -195,16 +196,5 @@ class FuseStallIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static long pct(List<Long> values, int percent) {
-        List<Long> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        int i = (int) Math.ceil(percent / 100.0 * sorted.size()) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
-    }
-
-    private static double ms(long nanos) {
-        return nanos / 1e6;
     }
 }
