@@ -53,8 +53,12 @@ final class CanonicalValues {
     static void require(ContainerName name) {
         assertThat(ContainerName.parse(name.toString())).isEqualTo(name);
         assertThat(name.toString()).isNotEqualTo(ContainerName.HOST).doesNotContain("/");
-        // Bare, or qualified by exactly one known runtime (lxc:web): never a second ':'.
-        assertThat(ContainerName.isValidBare(name.bareName())).as("bare part of %s", name).isTrue();
+        // Bare, or qualified by exactly one known runtime (lxc:web): never a second ':'. A
+        // qualified name may be "host" (podman:host is a Podman container named host, see
+        // ContainerName.qualified); only the bare name "host" is reserved for the host.
+        assertThat(ContainerName.isValidBare(name.bareName())
+                || (name.runtime().isPresent() && name.bareName().equals(ContainerName.HOST)))
+                .as("bare part of %s", name).isTrue();
         assertThat(name.toString()).isEqualTo(name.runtime().map(r -> r + ":").orElse("") + name.bareName());
         name.runtime().ifPresent(r -> assertThat(ContainerName.RUNTIMES).contains(r));
     }
